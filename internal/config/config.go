@@ -1,0 +1,316 @@
+// Package config loads the program's settings: a YAML file
+// (config/outreach.example.yaml documents every one), then OUTREACH_...
+// environment variables, which take precedence. Secrets are of type Secret,
+// which never prints its value.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/mail"
+	"os"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is every setting of the program.
+type Config struct {
+	Store        Store        `yaml:"store"`
+	Redis        Redis        `yaml:"redis"`
+	SMTP         SMTP         `yaml:"smtp"`
+	IMAP         IMAP         `yaml:"imap"`
+	Organisation Organisation `yaml:"organisation"`
+	Letters      Letters      `yaml:"letters"`
+}
+
+// Store says where the campaign's data is kept.
+type Store struct {
+	// Path is the SQLite database file.
+	Path string `yaml:"path"`
+}
+
+// Redis is the server the queues live in.
+type Redis struct {
+	Addr     string `yaml:"addr"`
+	Password Secret `yaml:"password"`
+	DB       int    `yaml:"db"`
+}
+
+// TLS modes for SMTP and IMAP connections.
+const (
+	TLSStartTLS = "starttls" // plain connection upgraded with STARTTLS, which is required
+	TLSImplicit = "tls"      // TLS from the first byte (SMTPS port 465, IMAPS 993)
+	TLSNone     = "none"     // no TLS: only for a relay on the same machine or network
+)
+
+// SMTP is the server letters are sent through.
+type SMTP struct {
+	Host     string        `yaml:"host"`
+	Port     int           `yaml:"port"`
+	TLS      string        `yaml:"tls"`
+	Username string        `yaml:"username"`
+	Password Secret        `yaml:"password"`
+	Timeout  time.Duration `yaml:"timeout"`
+}
+
+// IMAP is the campaign mailbox replies arrive in.
+type IMAP struct {
+	Host     string `yaml:"host"`
+	Port     int    `yaml:"port"`
+	TLS      string `yaml:"tls"`
+	Username string `yaml:"username"`
+	Password Secret `yaml:"password"`
+	Folder   string `yaml:"folder"`
+}
+
+// Organisation is who the letters come from.
+type Organisation struct {
+	Name    string `yaml:"name"`
+	Address string `yaml:"address"`
+	Website string `yaml:"website"`
+}
+
+// Letters holds how letters are written and signed.
+type Letters struct {
+	// TemplatesDir, when set, holds template files that replace the
+	// built-in ones of the same name.
+	TemplatesDir string `yaml:"templates_dir"`
+	// ReplyTo is the Reply-To address of letters; empty for none.
+	ReplyTo string `yaml:"reply_to"`
+	// ReplyToken puts the letter's signed token in ReplyTo as a
+	// plus-address (replies+TOKEN@domain).
+	ReplyToken bool `yaml:"reply_token"`
+	// Secret keys the HMAC in Message-IDs and reply tokens. Empty: one is
+	// generated and kept in the store.
+	Secret Secret `yaml:"secret"`
+	// MessageIDDomain ends every Message-ID; empty: the domain of the
+	// organisation's address.
+	MessageIDDomain string `yaml:"message_id_domain"`
+}
+
+// Default returns the settings used where neither the file nor the
+// environment says otherwise: everything on this machine, for trying the
+// program out.
+func Default() Config {
+	return Config{
+		Store: Store{Path: "var/outreach.db"},
+		Redis: Redis{Addr: "127.0.0.1:6379"},
+		SMTP:  SMTP{Host: "127.0.0.1", Port: 1025, TLS: TLSNone, Timeout: 30 * time.Second},
+		IMAP:  IMAP{Host: "127.0.0.1", Port: 10143, TLS: TLSNone, Username: "campaign", Folder: "INBOX"},
+		Organisation: Organisation{
+			Name:    "Sister City Campaign",
+			Address: "campaign@outreach.example",
+		},
+		Letters: Letters{ReplyTo: "replies@outreach.example", ReplyToken: true},
+	}
+}
+
+// EnvPrefix starts every environment variable that overrides a setting:
+// OUTREACH_SMTP_HOST overrides smtp.host.
+const EnvPrefix = "OUTREACH_"
+
+// Load reads the YAML file at path over the defaults (an empty path reads
+// no file), then applies the environment given as KEY=VALUE pairs (as from
+// os.Environ), then checks the result.
+func Load(path string, environ []string) (Config, error) {
+	cfg := Default()
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return cfg, fmt.Errorf("config: %w", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		dec.KnownFields(true) // a misspelt setting is an error, not ignored
+		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+			return cfg, fmt.Errorf("config: %s: %w", path, err)
+		}
+	}
+	if err := applyEnv(&cfg, environ); err != nil {
+		return cfg, err
+	}
+	if err := cfg.Validate(); err != nil {
+		if path != "" {
+			return cfg, fmt.Errorf("config: %s: %w", path, err)
+		}
+		return cfg, fmt.Errorf("config: %w", err)
+	}
+	return cfg, nil
+}
+
+// Validate checks the settings that must hold for any command.
+func (c Config) Validate() error {
+	if c.Store.Path == "" {
+		return errors.New("store.path: missing")
+	}
+	if err := plainAddress("organisation.address", c.Organisation.Address); err != nil {
+		return err
+	}
+	if strings.ContainsAny(c.Organisation.Name, "\r\n") {
+		return errors.New("organisation.name: line breaks are not allowed")
+	}
+	if c.Letters.ReplyTo != "" {
+		if err := plainAddress("letters.reply_to", c.Letters.ReplyTo); err != nil {
+			return err
+		}
+	}
+	for _, m := range []struct{ name, mode string }{{"smtp.tls", c.SMTP.TLS}, {"imap.tls", c.IMAP.TLS}} {
+		switch m.mode {
+		case TLSStartTLS, TLSImplicit, TLSNone:
+		default:
+			return fmt.Errorf("%s: %q is not one of starttls, tls, none", m.name, m.mode)
+		}
+	}
+	if c.SMTP.Port <= 0 || c.SMTP.Port > 65535 {
+		return fmt.Errorf("smtp.port: %d is not a port", c.SMTP.Port)
+	}
+	if s := c.Letters.Secret.Value(); s != "" && len(s) < 16 {
+		return errors.New("letters.secret: must be at least 16 characters")
+	}
+	return nil
+}
+
+func plainAddress(field, addr string) error {
+	a, err := mail.ParseAddress(addr)
+	if err != nil || a.Address != addr {
+		return fmt.Errorf("%s: %q is not a plain e-mail address", field, addr)
+	}
+	return nil
+}
+
+// MessageIDDomain is the domain that ends Message-IDs.
+func (c Config) MessageIDDomain() string {
+	if c.Letters.MessageIDDomain != "" {
+		return c.Letters.MessageIDDomain
+	}
+	_, domain, _ := strings.Cut(c.Organisation.Address, "@")
+	return domain
+}
+
+// applyEnv sets every field named by an OUTREACH_SECTION_FIELD variable.
+func applyEnv(cfg *Config, environ []string) error {
+	env := map[string]string{}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, EnvPrefix) {
+			env[k] = v
+		}
+	}
+	var errs []error
+	walk(reflect.ValueOf(cfg).Elem(), nil, func(path []string, f reflect.Value) {
+		name := EnvName(path)
+		v, ok := env[name]
+		if !ok {
+			return
+		}
+		if err := setField(f, v); err != nil {
+			errs = append(errs, fmt.Errorf("config: %s: %w", name, err))
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// EnvName is the environment variable that overrides the setting at path
+// (its YAML keys).
+func EnvName(path []string) string {
+	return EnvPrefix + strings.ToUpper(strings.Join(path, "_"))
+}
+
+// Settings lists every setting's YAML path, for documentation and tests.
+func Settings() [][]string {
+	var out [][]string
+	cfg := Default()
+	walk(reflect.ValueOf(&cfg).Elem(), nil, func(path []string, _ reflect.Value) {
+		out = append(out, append([]string(nil), path...))
+	})
+	return out
+}
+
+// walk calls fn for every leaf field of a struct, with its YAML path.
+func walk(v reflect.Value, path []string, fn func([]string, reflect.Value)) {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		sf := t.Field(i)
+		key, _, _ := strings.Cut(sf.Tag.Get("yaml"), ",")
+		if key == "" || key == "-" {
+			continue
+		}
+		p := append(path[:len(path):len(path)], key)
+		if f := v.Field(i); f.Kind() == reflect.Struct {
+			walk(f, p, fn)
+		} else {
+			fn(p, f)
+		}
+	}
+}
+
+var durationType = reflect.TypeOf(time.Duration(0))
+
+func setField(f reflect.Value, s string) error {
+	switch {
+	case f.Type() == durationType:
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return fmt.Errorf("%q is not a duration such as 30s or 5m", s)
+		}
+		f.SetInt(int64(d))
+	case f.Kind() == reflect.String:
+		f.SetString(s)
+	case f.Kind() == reflect.Int:
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return fmt.Errorf("%q is not a whole number", s)
+		}
+		f.SetInt(int64(n))
+	case f.Kind() == reflect.Float64:
+		n, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return fmt.Errorf("%q is not a number", s)
+		}
+		f.SetFloat(n)
+	case f.Kind() == reflect.Bool:
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return fmt.Errorf("%q is not true or false", s)
+		}
+		f.SetBool(b)
+	case f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.String:
+		var items []string
+		for _, it := range strings.Split(s, ",") {
+			if it = strings.TrimSpace(it); it != "" {
+				items = append(items, it)
+			}
+		}
+		f.Set(reflect.ValueOf(items).Convert(f.Type()))
+	default:
+		return fmt.Errorf("cannot set a %s from the environment", f.Type())
+	}
+	return nil
+}
+
+// Dump writes the settings as YAML with every secret replaced by a mark,
+// so that it can be shown or logged.
+func (c Config) Dump(w io.Writer) error {
+	b, err := yaml.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	_, err = w.Write(b)
+	return err
+}
+
+// Keys returns the names of the environment variables that override
+// settings, sorted.
+func Keys() []string {
+	var out []string
+	for _, p := range Settings() {
+		out = append(out, EnvName(p))
+	}
+	sort.Strings(out)
+	return out
+}

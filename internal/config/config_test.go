@@ -1,0 +1,119 @@
+package config
+
+import (
+	"bytes"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+func TestExampleFileDocumentsEverySetting(t *testing.T) {
+	b, err := os.ReadFile("../../config/outreach.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]map[string]any
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range Settings() {
+		if _, ok := doc[p[0]][p[1]]; !ok {
+			t.Errorf("config/outreach.example.yaml does not document %s", strings.Join(p, "."))
+		}
+	}
+	// The example is loadable and gives the defaults.
+	cfg, err := Load("../../config/outreach.example.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg != Default() {
+		t.Errorf("the example file's values differ from the defaults:\n%+v\n%+v", cfg, Default())
+	}
+}
+
+func TestEnvironmentOverrides(t *testing.T) {
+	cfg, err := Load("", []string{
+		"OUTREACH_SMTP_HOST=smtp.example.org",
+		"OUTREACH_SMTP_PORT=587",
+		"OUTREACH_SMTP_TLS=starttls",
+		"OUTREACH_SMTP_PASSWORD=hunter2-hunter2",
+		"OUTREACH_SMTP_TIMEOUT=5s",
+		"OUTREACH_LETTERS_REPLY_TOKEN=false",
+		"UNRELATED=1",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.SMTP.Host != "smtp.example.org" || cfg.SMTP.Port != 587 || cfg.SMTP.TLS != TLSStartTLS ||
+		cfg.SMTP.Password.Value() != "hunter2-hunter2" || cfg.SMTP.Timeout != 5*time.Second || cfg.Letters.ReplyToken {
+		t.Errorf("overrides not applied: %+v", cfg.SMTP)
+	}
+}
+
+func TestFileThenEnvironment(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "o.yaml")
+	os.WriteFile(path, []byte("smtp:\n  host: from-file.example\n  port: 2525\n"), 0o644)
+	cfg, err := Load(path, []string{"OUTREACH_SMTP_PORT=465"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.SMTP.Host != "from-file.example" || cfg.SMTP.Port != 465 {
+		t.Errorf("host %s port %d, want from-file.example 465", cfg.SMTP.Host, cfg.SMTP.Port)
+	}
+}
+
+func TestBadSettings(t *testing.T) {
+	dir := t.TempDir()
+	for name, tt := range map[string]struct {
+		file    string
+		env     []string
+		mention string
+	}{
+		"misspelt key":     {"smtp:\n  hots: x\n", nil, "hots"},
+		"bad tls":          {"", []string{"OUTREACH_SMTP_TLS=maybe"}, "smtp.tls"},
+		"bad port":         {"", []string{"OUTREACH_SMTP_PORT=many"}, "OUTREACH_SMTP_PORT"},
+		"bad duration":     {"", []string{"OUTREACH_SMTP_TIMEOUT=soon"}, "OUTREACH_SMTP_TIMEOUT"},
+		"bad from address": {"organisation:\n  address: not-an-address\n", nil, "organisation.address"},
+		"short secret":     {"", []string{"OUTREACH_LETTERS_SECRET=short"}, "letters.secret"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := ""
+			if tt.file != "" {
+				path = filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".yaml")
+				os.WriteFile(path, []byte(tt.file), 0o644)
+			}
+			_, err := Load(path, tt.env)
+			if err == nil || !strings.Contains(err.Error(), tt.mention) {
+				t.Errorf("err = %v, want one mentioning %s", err, tt.mention)
+			}
+		})
+	}
+}
+
+func TestSecretsNeverPrinted(t *testing.T) {
+	cfg := Default()
+	cfg.SMTP.Password = "smtp-secret-value"
+	cfg.IMAP.Password = "imap-secret-value"
+	cfg.Redis.Password = "redis-secret-value"
+	cfg.Letters.Secret = "letters-secret-value"
+	var b bytes.Buffer
+	if err := cfg.Dump(&b); err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(&b, nil))
+	logger.Info("settings", "smtp_password", cfg.SMTP.Password, "config", cfg)
+	b.WriteString(cfg.SMTP.Password.String())
+	for _, s := range []string{"smtp-secret-value", "imap-secret-value", "redis-secret-value", "letters-secret-value"} {
+		if strings.Contains(b.String(), s) {
+			t.Errorf("secret %q printed:\n%s", s, b.String())
+		}
+	}
+	if !strings.Contains(b.String(), "[redacted]") {
+		t.Error("dump does not show that secrets are set")
+	}
+}
