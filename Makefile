@@ -6,28 +6,31 @@ BIN       := bin/outreach
 VAR       := var
 export CGO_ENABLED ?= 0
 
-.PHONY: all build run test vet fmt-check unit bench deps clean
+.PHONY: all build run stop test vet fmt-check unit bench deps clean
 
 all: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/outreach
 
-# Try it: import the twinning table and the example contacts into ./var/,
-# then print the status table and the letter one office would get.
+# Try it: start Redis, Mailpit (the SMTP server, so nothing reaches a real
+# mayor) and Dovecot under ./var/, import the data, run outreach in the
+# background and send a first wave. See scripts/run.sh.
 run: build
-	@mkdir -p $(VAR)
-	$(BIN) import cities config/sister-cities.csv
-	$(BIN) import contacts config/contacts.example.csv
-	@echo
-	$(BIN) status
-	@echo
-	@echo "--- the letter Montreal's office would get (nothing is sent) ---"
-	$(BIN) preview --city Montreal
+	BIN=$(BIN) scripts/run.sh
+
+# Stop what `make run` started.
+stop:
+	-@[ -f $(VAR)/outreach.pid ] && kill $$(cat $(VAR)/outreach.pid) 2>/dev/null; rm -f $(VAR)/outreach.pid
+	scripts/dev-services.sh stop
+
+# Install what tests and `make run` need (Debian packages, Mailpit).
+deps:
+	scripts/deps.sh
 
 # Everything CI runs: vet, the gofmt check, and every test with the race
 # detector (which needs cgo, whatever the build uses).
-test: vet fmt-check unit
+test: deps vet fmt-check unit
 
 vet:
 	$(GO) vet ./...

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 
@@ -14,6 +15,7 @@ import (
 
 	"github.com/outreach-campaign/outreach/internal/config"
 	"github.com/outreach-campaign/outreach/internal/letter"
+	"github.com/outreach-campaign/outreach/internal/queue"
 	"github.com/outreach-campaign/outreach/internal/store"
 	"github.com/outreach-campaign/outreach/templates"
 )
@@ -33,6 +35,10 @@ type app struct {
 	configPath string
 	cfg        config.Config
 	st         store.Store
+	queue      *queue.Client
+	logger     *slog.Logger
+	logLevel   slog.Level
+	verbose    bool
 }
 
 // run executes one command line and returns the exit status.
@@ -44,6 +50,9 @@ func run(ctx context.Context, args []string, e env) int {
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
 	err := root.ExecuteContext(ctx)
+	if a.queue != nil {
+		a.queue.Close()
+	}
 	if a.st != nil {
 		if cerr := a.st.Close(); err == nil && cerr != nil {
 			err = cerr
@@ -83,16 +92,25 @@ config/outreach.example.yaml documents them all.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if a.verbose {
+				a.logLevel = slog.LevelDebug
+			}
 			return a.loadConfig()
 		},
 	}
 	root.PersistentFlags().StringVar(&a.configPath, "config", "", "settings file (default $OUTREACH_CONFIG, else config/outreach.yaml if present)")
+	root.PersistentFlags().BoolVarP(&a.verbose, "verbose", "v", false, "log more (debug level)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
 		a.importCommand(),
 		a.previewCommand(),
 		a.statusCommand(),
 		a.targetsCommand(),
+		a.waveCommand(),
+		a.letterCommand(),
+		a.workerCommand(),
+		a.schedulerCommand(),
+		a.runCommand(),
 		a.configCommand(),
 	)
 	return root

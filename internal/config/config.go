@@ -28,6 +28,7 @@ type Config struct {
 	IMAP         IMAP         `yaml:"imap"`
 	Organisation Organisation `yaml:"organisation"`
 	Letters      Letters      `yaml:"letters"`
+	Sending      Sending      `yaml:"sending"`
 }
 
 // Store says where the campaign's data is kept.
@@ -95,6 +96,30 @@ type Letters struct {
 	MessageIDDomain string `yaml:"message_id_domain"`
 }
 
+// Sending holds how workers send and how fast.
+type Sending struct {
+	// Concurrency is how many letters one worker sends at once, each on an
+	// SMTP connection of its own.
+	Concurrency int `yaml:"concurrency"`
+	// MaxRetries is how many times a letter is retried after a temporary
+	// failure (4xx reply, network error) before it is marked failed.
+	MaxRetries int `yaml:"max_retries"`
+	// RetryDelay is the wait before the first retry; it doubles with each
+	// retry up to RetryMaxDelay.
+	RetryDelay    time.Duration `yaml:"retry_delay"`
+	RetryMaxDelay time.Duration `yaml:"retry_max_delay"`
+	// PerMinute caps the letters sent per minute by all workers together;
+	// PerDomainPerMinute caps those to one recipient domain. 0: no cap.
+	PerMinute          int `yaml:"per_minute"`
+	PerDomainPerMinute int `yaml:"per_domain_per_minute"`
+	// ShutdownTimeout is how long a stopping worker lets letters in flight
+	// finish before handing the rest back to the queue.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// SchedulerInterval is how often the scheduler looks for letters to
+	// queue (and for letters Redis lost).
+	SchedulerInterval time.Duration `yaml:"scheduler_interval"`
+}
+
 // Default returns the settings used where neither the file nor the
 // environment says otherwise: everything on this machine, for trying the
 // program out.
@@ -109,6 +134,10 @@ func Default() Config {
 			Address: "campaign@outreach.example",
 		},
 		Letters: Letters{ReplyTo: "replies@outreach.example", ReplyToken: true},
+		Sending: Sending{
+			Concurrency: 4, MaxRetries: 10, RetryDelay: 30 * time.Second, RetryMaxDelay: time.Hour,
+			PerMinute: 60, PerDomainPerMinute: 10, ShutdownTimeout: time.Minute, SchedulerInterval: 10 * time.Second,
+		},
 	}
 }
 
@@ -169,6 +198,15 @@ func (c Config) Validate() error {
 	}
 	if c.SMTP.Port <= 0 || c.SMTP.Port > 65535 {
 		return fmt.Errorf("smtp.port: %d is not a port", c.SMTP.Port)
+	}
+	if c.Sending.Concurrency < 1 {
+		return fmt.Errorf("sending.concurrency: %d: at least 1", c.Sending.Concurrency)
+	}
+	if c.Sending.MaxRetries < 0 || c.Sending.PerMinute < 0 || c.Sending.PerDomainPerMinute < 0 {
+		return errors.New("sending: max_retries, per_minute and per_domain_per_minute cannot be negative")
+	}
+	if c.Sending.RetryDelay <= 0 || c.Sending.RetryMaxDelay < c.Sending.RetryDelay {
+		return errors.New("sending: retry_delay must be positive and retry_max_delay at least as long")
 	}
 	if s := c.Letters.Secret.Value(); s != "" && len(s) < 16 {
 		return errors.New("letters.secret: must be at least 16 characters")

@@ -120,11 +120,15 @@ func (s *SQLite) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return tx.Commit()
 }
 
-// stamp is the current time as stored: RFC 3339 in UTC with nanoseconds,
-// which sorts as text.
+// stamp is the current time as stored.
 func (s *SQLite) stamp() string { return formatTime(s.Now()) }
 
-func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+// timeFormat is RFC 3339 in UTC with a fixed nine-digit fraction, so that
+// stored times sort as text (RFC3339Nano drops trailing zeros, and
+// "05.1Z" would sort after "05.12Z").
+const timeFormat = "2006-01-02T15:04:05.000000000Z07:00"
+
+func formatTime(t time.Time) string { return t.UTC().Format(timeFormat) }
 
 func parseTime(s string) (time.Time, error) {
 	if s == "" {

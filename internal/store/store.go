@@ -6,6 +6,8 @@ package store
 
 import (
 	"context"
+	"errors"
+	"time"
 
 	"github.com/outreach-campaign/outreach/internal/campaign"
 )
@@ -36,6 +38,57 @@ type Store interface {
 	// SetDoNotContact marks a target as one that must not be written to, or
 	// clears the mark.
 	SetDoNotContact(ctx context.Context, email string, on bool) error
+
+	// CreateWave stores a new wave and its planned letters in one
+	// transaction, giving the wave its id and each letter its
+	// deterministic id.
+	CreateWave(ctx context.Context, w campaign.Wave, letters []campaign.Letter) (campaign.Wave, []campaign.Letter, error)
+	// Wave returns one wave or an error wrapping campaign.ErrNotFound.
+	Wave(ctx context.Context, id int64) (campaign.Wave, error)
+	// Waves lists waves, newest first.
+	Waves(ctx context.Context) ([]campaign.Wave, error)
+	// StartWave marks a draft wave started; starting a started wave again
+	// is allowed (it re-queues what is still planned), a cancelled one is
+	// an error.
+	StartWave(ctx context.Context, id int64) (campaign.Wave, error)
+	// CancelWave marks a wave cancelled and its letters not yet being sent
+	// cancelled, returning how many letters it cancelled.
+	CancelWave(ctx context.Context, id int64) (int, error)
+	// LetterCounts counts a wave's letters by state.
+	LetterCounts(ctx context.Context, waveID int64) (map[campaign.LetterState]int, error)
+
+	// Letter returns one letter with its campaigns.
+	Letter(ctx context.Context, id string) (campaign.Letter, error)
+	// Letters lists letters, in id order within a wave.
+	Letters(ctx context.Context, f LetterFilter) ([]campaign.Letter, error)
+	// MarkQueued moves planned letters to queued, leaving letters in any
+	// other state alone; it returns how many moved.
+	MarkQueued(ctx context.Context, ids []string) (int, error)
+	// BeginSending moves a queued (or still planned) letter to sending,
+	// recording its Message-ID and counting the attempt. A letter in any
+	// other state gives an error wrapping ErrConflict with the letter as
+	// it is.
+	BeginSending(ctx context.Context, id, messageID string) (campaign.Letter, error)
+	// Requeue moves a sending letter back to queued after a failure that
+	// sent nothing.
+	Requeue(ctx context.Context, id, reason string) error
+	// MarkSent moves a sending letter to sent, and sets campaignDate as the
+	// campaign date of each of its campaigns that has none, in the same
+	// transaction.
+	MarkSent(ctx context.Context, id string, at time.Time, reply string, campaignDate campaign.Date) error
+	// MarkFailed moves a letter not yet sent to failed, keeping the
+	// server's reply; suspect also marks the target's address suspect.
+	MarkFailed(ctx context.Context, id, reason, reply string, suspect bool) error
+	// MarkUncertain moves a sending letter to uncertain: it may or may not
+	// have been delivered, and is not resent without staff.
+	MarkUncertain(ctx context.Context, id, reason string) error
+	// CancelLetter moves a letter not yet being sent to cancelled.
+	CancelLetter(ctx context.Context, id, reason string) error
+	// Resend moves an uncertain or failed letter back to queued for one
+	// more attempt, counting the resend.
+	Resend(ctx context.Context, id string) (campaign.Letter, error)
+	// LetterEvents lists a letter's state changes, oldest first.
+	LetterEvents(ctx context.Context, id string) ([]LetterEvent, error)
 
 	// GeneratedSecret returns the secret kept under name, first storing
 	// the one gen makes if there is none yet; concurrent callers all get
@@ -68,4 +121,28 @@ type TargetFilter struct {
 type Contact struct {
 	Target      campaign.Target
 	CampaignIDs []int64
+}
+
+// ErrConflict is returned (wrapped) when a record is not in the state a
+// change expects, as when two workers race for one letter.
+var ErrConflict = errors.New("state conflict")
+
+// LetterFilter narrows Letters; zero fields match everything.
+type LetterFilter struct {
+	WaveID   int64
+	TargetID int64
+	States   []campaign.LetterState
+	// StartedWavesOnly keeps letters of started waves.
+	StartedWavesOnly bool
+	// UpdatedBefore keeps letters whose state has not changed since.
+	UpdatedBefore time.Time
+	Limit         int
+}
+
+// LetterEvent is one change of a letter's state.
+type LetterEvent struct {
+	At     time.Time            `json:"at"`
+	From   campaign.LetterState `json:"from"`
+	To     campaign.LetterState `json:"to"`
+	Detail string               `json:"detail,omitempty"`
 }

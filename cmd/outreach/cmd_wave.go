@@ -1,0 +1,318 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/outreach-campaign/outreach/internal/campaign"
+	"github.com/outreach-campaign/outreach/internal/queue"
+)
+
+func (a *app) waveCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "wave",
+		Short: "Create, start, watch and cancel mailing waves",
+		Long: `A wave is one mailing: one personalised letter to each office of the
+selected campaigns, in the office's language, naming all its partners. Letters
+are queued in Redis and sent by workers ("outreach worker" or "outreach run").`,
+	}
+	cmd.AddCommand(a.waveCreateCommand(), a.waveStartCommand(), a.waveStatusCommand(),
+		a.waveListCommand(), a.waveCancelCommand())
+	return cmd
+}
+
+func (a *app) waveCreateCommand() *cobra.Command {
+	var (
+		spec      queue.WaveSpec
+		at, local string
+		start     bool
+	)
+	cmd := &cobra.Command{
+		Use:   "create --name NAME [--country C]... [--campaign ID]... [--template appeal] [--at TIME | --local-time HH:MM] [--start]",
+		Short: "Plan a wave: one letter per office of the selected campaigns",
+		Long: `Plan a wave: one letter per office of the selected campaigns (all campaigns
+when neither --country nor --campaign is given). Offices marked do-not-contact
+and campaigns without an office address are left out and listed.
+
+--at TIME sends the whole wave at that time (RFC 3339, such as
+2026-12-01T09:00:00+01:00, or "2026-12-01 09:00" in this machine's zone);
+--local-time 09:00 sends each letter at 09:00 in its office's time zone on the
+next working day there. Without either, letters go as soon as the wave starts.
+--start starts the wave at once; otherwise run "outreach wave start ID".`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			if spec.Name == "" {
+				return usagef("--name is required")
+			}
+			if at != "" && local != "" {
+				return usagef("give --at or --local-time, not both")
+			}
+			if at != "" {
+				t, err := parseTime(at)
+				if err != nil {
+					return usagef("--at: %v", err)
+				}
+				spec.At = t
+			}
+			spec.LocalTime = local
+			st, err := a.store(ctx)
+			if err != nil {
+				return err
+			}
+			comp, err := a.composer(ctx)
+			if err != nil {
+				return err
+			}
+			w, plan, err := queue.CreateWave(ctx, st, comp.Templates, spec, time.Now())
+			if err != nil {
+				if errors.Is(err, campaign.ErrEmptyWave) {
+					printSkipped(a, plan.Skipped)
+				}
+				return err
+			}
+			campaigns := 0
+			for _, l := range plan.Letters {
+				campaigns += len(l.CampaignIDs)
+			}
+			fmt.Fprintf(a.stdout, "wave %d %q: %d letters planned for %d campaigns\n", w.ID, w.Name, len(plan.Letters), campaigns)
+			printSkipped(a, plan.Skipped)
+			if !start {
+				fmt.Fprintf(a.stdout, "start it with: outreach wave start %d\n", w.ID)
+				return nil
+			}
+			return a.startWave(cmd, w.ID)
+		},
+	}
+	cmd.Flags().StringVar(&spec.Name, "name", "", "the wave's name (required)")
+	cmd.Flags().StringArrayVar(&spec.Countries, "country", nil, "campaigns of this country (repeatable)")
+	cmd.Flags().Int64SliceVar(&spec.CampaignIDs, "campaign", nil, "this campaign id (repeatable; see outreach status --ids)")
+	cmd.Flags().StringVar(&spec.Template, "template", "appeal", "letter template")
+	cmd.Flags().StringVar(&at, "at", "", "send the whole wave at this time")
+	cmd.Flags().StringVar(&local, "local-time", "", "send each letter at HH:MM in its office's time zone, next working day")
+	cmd.Flags().BoolVar(&start, "start", false, "start the wave now")
+	return cmd
+}
+
+func printSkipped(a *app, skipped []campaign.Skipped) {
+	for _, s := range skipped {
+		who := s.Email
+		if who == "" {
+			who = s.City
+		}
+		fmt.Fprintf(a.stdout, "  left out %s (campaigns %s): %s\n", who, joinInts(s.CampaignIDs), s.Reason)
+	}
+}
+
+// parseTime reads RFC 3339, or "YYYY-MM-DD HH:MM" in the local zone.
+func parseTime(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.ParseInLocation("2006-01-02 15:04", s, time.Local); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("%q is neither RFC 3339 (2026-12-01T09:00:00+01:00) nor \"2026-12-01 09:00\"", s)
+}
+
+func (a *app) waveStartCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "start ID",
+		Short: "Queue a wave's letters for sending (starting it again queues nothing twice)",
+		Args:  exactArgs(1, "ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := waveID(args[0])
+			if err != nil {
+				return err
+			}
+			return a.startWave(cmd, id)
+		},
+	}
+}
+
+func (a *app) startWave(cmd *cobra.Command, id int64) error {
+	sched, err := a.scheduler(cmd.Context())
+	if err != nil {
+		return err
+	}
+	n, err := sched.StartWave(cmd.Context(), id)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "wave %d started: %d letters queued\n", id, n)
+	return nil
+}
+
+func (a *app) waveStatusCommand() *cobra.Command {
+	var wait, asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status ID [--wait] [--json]",
+		Short: "Count a wave's letters by state; --wait shows progress until it is done",
+		Long: `Count a wave's letters by state: planned, queued, sending, sent, failed,
+uncertain, bounced (and cancelled). --wait shows a progress bar until every
+letter has reached a final state (sent, failed, uncertain, bounced or
+cancelled), then prints the counts.`,
+		Args: exactArgs(1, "ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			id, err := waveID(args[0])
+			if err != nil {
+				return err
+			}
+			st, err := a.store(ctx)
+			if err != nil {
+				return err
+			}
+			w, err := st.Wave(ctx, id)
+			if err != nil {
+				return err
+			}
+			counts, err := st.LetterCounts(ctx, id)
+			if err != nil {
+				return err
+			}
+			if wait {
+				total := 0
+				for _, n := range counts {
+					total += n
+				}
+				bar := progressbar.NewOptions(total,
+					progressbar.OptionSetWriter(a.stderr),
+					progressbar.OptionSetDescription(fmt.Sprintf("wave %d", id)),
+					progressbar.OptionShowCount(),
+					progressbar.OptionSetWidth(30),
+					progressbar.OptionThrottle(200*time.Millisecond),
+					progressbar.OptionClearOnFinish(),
+				)
+				for done(counts) < total {
+					bar.Set(done(counts))
+					select {
+					case <-ctx.Done():
+						return ctx.Err()
+					case <-time.After(500 * time.Millisecond):
+					}
+					if counts, err = st.LetterCounts(ctx, id); err != nil {
+						return err
+					}
+				}
+				bar.Finish()
+			}
+			if asJSON {
+				out := map[string]any{"id": w.ID, "name": w.Name, "state": w.State, "counts": countsMap(counts)}
+				enc := json.NewEncoder(a.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(out)
+			}
+			fmt.Fprintf(a.stdout, "wave %d %q (%s)\n", w.ID, w.Name, w.State)
+			for _, s := range campaign.LetterStates {
+				fmt.Fprintf(a.stdout, "  %-10s %d\n", s, counts[s])
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&wait, "wait", false, "show progress until every letter is done")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+// done counts letters in a final state.
+func done(counts map[campaign.LetterState]int) int {
+	n := 0
+	for s, c := range counts {
+		if s.Final() {
+			n += c
+		}
+	}
+	return n
+}
+
+func countsMap(counts map[campaign.LetterState]int) map[string]int {
+	out := map[string]int{}
+	for _, s := range campaign.LetterStates {
+		out[string(s)] = counts[s]
+	}
+	return out
+}
+
+func (a *app) waveListCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List waves, newest first, with their letters' states",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			st, err := a.store(ctx)
+			if err != nil {
+				return err
+			}
+			ws, err := st.Waves(ctx)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tNAME\tSTATE\tCREATED\tLETTERS")
+			for _, w := range ws {
+				counts, err := st.LetterCounts(ctx, w.ID)
+				if err != nil {
+					return err
+				}
+				var parts []string
+				for _, s := range campaign.LetterStates {
+					if counts[s] > 0 {
+						parts = append(parts, fmt.Sprintf("%s %d", s, counts[s]))
+					}
+				}
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", w.ID, w.Name, w.State, w.CreatedAt.Local().Format("2006-01-02 15:04"), strings.Join(parts, ", "))
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+func (a *app) waveCancelCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "cancel ID",
+		Short: "Cancel a wave: letters not yet sent are not sent",
+		Args:  exactArgs(1, "ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := waveID(args[0])
+			if err != nil {
+				return err
+			}
+			sched, err := a.scheduler(cmd.Context())
+			if err != nil {
+				return err
+			}
+			n, err := sched.CancelWave(cmd.Context(), id)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "wave %d cancelled: %d letters will not be sent\n", id, n)
+			return nil
+		},
+	}
+}
+
+func waveID(s string) (int64, error) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, usagef("%q is not a wave id (see outreach wave list)", s)
+	}
+	return id, nil
+}
+
+func joinInts(ids []int64) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = strconv.FormatInt(id, 10)
+	}
+	return strings.Join(parts, ",")
+}

@@ -1,0 +1,262 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/outreach-campaign/outreach/internal/campaign"
+)
+
+const waveColumns = `id, name, template, state, countries, campaign_ids, send_at, local_time, created_at, started_at`
+
+// CreateWave implements Store.
+func (s *SQLite) CreateWave(ctx context.Context, w campaign.Wave, letters []campaign.Letter) (campaign.Wave, []campaign.Letter, error) {
+	if err := campaign.ValidateWaveName(w.Name); err != nil {
+		return w, nil, fmt.Errorf("store: create wave: %w", err)
+	}
+	now := s.Now()
+	w.State, w.CreatedAt = campaign.WaveDraft, now
+	out := make([]campaign.Letter, len(letters))
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO waves (name, template, state, countries, campaign_ids,
+			send_at, local_time, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			w.Name, w.Template, string(w.State), strings.Join(w.Countries, ","), joinIDs(w.CampaignIDs),
+			optTime(w.At), w.LocalTime, formatTime(now))
+		if err != nil {
+			return err
+		}
+		if w.ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		for i, l := range letters {
+			l.Kind, l.WaveID, l.State, l.UpdatedAt = campaign.KindWave, w.ID, campaign.Planned, now
+			l.ID = campaign.LetterID(w.ID, l.TargetID)
+			if l.Template == "" {
+				l.Template = w.Template
+			}
+			if err := insertLetter(ctx, tx, l); err != nil {
+				return fmt.Errorf("letter %s: %w", l.ID, err)
+			}
+			out[i] = l
+		}
+		return nil
+	})
+	if err != nil {
+		return w, nil, fmt.Errorf("store: create wave %q: %w", w.Name, err)
+	}
+	return w, out, nil
+}
+
+// insertLetter stores a new letter with its campaigns; a zero wave or
+// target id is stored as NULL.
+func insertLetter(ctx context.Context, tx *sql.Tx, l campaign.Letter) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO letters (id, kind, wave_id, target_id, email, template, state,
+		send_at, in_reply_to, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		l.ID, string(l.Kind), nullID(l.WaveID), nullID(l.TargetID), l.Email, l.Template, string(l.State),
+		optTime(l.SendAt), l.InReplyTo, formatTime(l.UpdatedAt)); err != nil {
+		return err
+	}
+	for _, cid := range l.CampaignIDs {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO letter_campaigns (letter_id, campaign_id) VALUES (?, ?)`, l.ID, cid); err != nil {
+			return fmt.Errorf("campaign %d: %w", cid, err)
+		}
+	}
+	return nil
+}
+
+// Wave implements Store.
+func (s *SQLite) Wave(ctx context.Context, id int64) (campaign.Wave, error) {
+	ws, err := queryWaves(ctx, s.db, "SELECT "+waveColumns+" FROM waves WHERE id = ?", id)
+	if err != nil {
+		return campaign.Wave{}, fmt.Errorf("store: wave %d: %w", id, err)
+	}
+	if len(ws) == 0 {
+		return campaign.Wave{}, fmt.Errorf("store: wave %d: %w", id, errNotFound)
+	}
+	return ws[0], nil
+}
+
+// Waves implements Store.
+func (s *SQLite) Waves(ctx context.Context) ([]campaign.Wave, error) {
+	ws, err := queryWaves(ctx, s.db, "SELECT "+waveColumns+" FROM waves ORDER BY id DESC")
+	if err != nil {
+		return nil, fmt.Errorf("store: list waves: %w", err)
+	}
+	return ws, nil
+}
+
+// StartWave implements Store.
+func (s *SQLite) StartWave(ctx context.Context, id int64) (campaign.Wave, error) {
+	var w campaign.Wave
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		ws, err := queryWaves(ctx, tx, "SELECT "+waveColumns+" FROM waves WHERE id = ?", id)
+		if err != nil {
+			return err
+		}
+		if len(ws) == 0 {
+			return errNotFound
+		}
+		w = ws[0]
+		switch w.State {
+		case campaign.WaveCancelled:
+			return fmt.Errorf("it was cancelled: %w", ErrConflict)
+		case campaign.WaveStarted:
+			return nil
+		}
+		w.State, w.StartedAt = campaign.WaveStarted, s.Now()
+		_, err = tx.ExecContext(ctx, `UPDATE waves SET state = ?, started_at = ? WHERE id = ?`,
+			string(w.State), formatTime(w.StartedAt), id)
+		return err
+	})
+	if err != nil {
+		return w, fmt.Errorf("store: start wave %d: %w", id, err)
+	}
+	return w, nil
+}
+
+// CancelWave implements Store.
+func (s *SQLite) CancelWave(ctx context.Context, id int64) (int, error) {
+	n := 0
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE waves SET state = 'cancelled' WHERE id = ?`, id)
+		if err != nil {
+			return err
+		}
+		if k, _ := res.RowsAffected(); k == 0 {
+			return errNotFound
+		}
+		ids, err := letterIDs(ctx, tx, `SELECT id FROM letters WHERE wave_id = ? AND state IN ('planned', 'queued')`, id)
+		if err != nil {
+			return err
+		}
+		for _, lid := range ids {
+			ok, err := s.transition(ctx, tx, lid, []campaign.LetterState{campaign.Planned, campaign.Queued},
+				campaign.Cancelled, "wave cancelled", nil)
+			if err != nil {
+				return err
+			}
+			if ok {
+				n++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: cancel wave %d: %w", id, err)
+	}
+	return n, nil
+}
+
+// LetterCounts implements Store.
+func (s *SQLite) LetterCounts(ctx context.Context, waveID int64) (map[campaign.LetterState]int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT state, count(*) FROM letters WHERE wave_id = ? GROUP BY state`, waveID)
+	if err != nil {
+		return nil, fmt.Errorf("store: count letters of wave %d: %w", waveID, err)
+	}
+	defer rows.Close()
+	out := map[campaign.LetterState]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, err
+		}
+		out[campaign.LetterState(st)] = n
+	}
+	return out, rows.Err()
+}
+
+func queryWaves(ctx context.Context, q queryer, query string, args ...any) ([]campaign.Wave, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []campaign.Wave
+	for rows.Next() {
+		var (
+			w                     campaign.Wave
+			state, countries, ids string
+			at, created, started  string
+		)
+		if err := rows.Scan(&w.ID, &w.Name, &w.Template, &state, &countries, &ids, &at, &w.LocalTime, &created, &started); err != nil {
+			return nil, err
+		}
+		w.State = campaign.WaveState(state)
+		if countries != "" {
+			w.Countries = strings.Split(countries, ",")
+		}
+		if w.CampaignIDs, err = splitIDs(ids); err != nil {
+			return nil, err
+		}
+		if w.At, err = parseTime(at); err != nil {
+			return nil, err
+		}
+		if w.CreatedAt, err = parseTime(created); err != nil {
+			return nil, err
+		}
+		if w.StartedAt, err = parseTime(started); err != nil {
+			return nil, err
+		}
+		out = append(out, w)
+	}
+	return out, rows.Err()
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+func optTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return formatTime(t)
+}
+
+func joinIDs(ids []int64) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = strconv.FormatInt(id, 10)
+	}
+	return strings.Join(parts, ",")
+}
+
+func splitIDs(s string) ([]int64, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []int64
+	for _, p := range strings.Split(s, ",") {
+		id, err := strconv.ParseInt(p, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("bad id list %q", s)
+		}
+		out = append(out, id)
+	}
+	return out, nil
+}
+
+func letterIDs(ctx context.Context, q queryer, query string, args ...any) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# `make run`: try outreach on this machine with nothing reaching a real
+# mayor. Starts Redis (if none answers), Mailpit as the SMTP server and
+# Dovecot as the campaign mailbox (scripts/dev-services.sh), imports the
+# twinning table and the example contacts into var/, starts `outreach run`
+# in the background, sends a first wave (the Canadian campaigns) and says
+# where to look. Safe to run again: imports change nothing the second time
+# and the first wave is sent once.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BIN=${BIN:-bin/outreach}
+export OUTREACH_STORE_PATH=${OUTREACH_STORE_PATH:-var/outreach.db}
+# Mailpit from dev-services.sh; no rate limit worth waiting for on a trial.
+export OUTREACH_SMTP_HOST=127.0.0.1 OUTREACH_SMTP_PORT=${OUTREACH_DEV_SMTP_PORT:-1025} OUTREACH_SMTP_TLS=none
+export OUTREACH_REDIS_ADDR=127.0.0.1:${OUTREACH_DEV_REDIS_PORT:-6379}
+export OUTREACH_SENDING_PER_MINUTE=${OUTREACH_SENDING_PER_MINUTE:-600}
+export OUTREACH_SENDING_PER_DOMAIN_PER_MINUTE=${OUTREACH_SENDING_PER_DOMAIN_PER_MINUTE:-60}
+export OUTREACH_SENDING_SCHEDULER_INTERVAL=2s
+
+scripts/deps.sh
+scripts/dev-services.sh start
+mkdir -p var
+
+"$BIN" import cities config/sister-cities.csv
+"$BIN" import contacts config/contacts.example.csv
+
+# outreach run: scheduler and worker in one process, in the background.
+pidfile=var/outreach.pid
+if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+	echo "outreach run: already running (pid $(cat "$pidfile"))"
+else
+	setsid "$BIN" run </dev/null >>var/outreach.log 2>&1 &
+	echo $! >"$pidfile"
+	echo "outreach run: started (pid $!), log var/outreach.log"
+fi
+
+if "$BIN" wave status 1 >/dev/null 2>&1; then
+	echo "the first wave was sent before: outreach wave status 1"
+else
+	"$BIN" wave create --name "First wave: Canada" --country Canada --start
+fi
+"$BIN" wave status 1 --wait
+
+echo
+"$BIN" status --country Canada
+cat <<EOT
+
+The letters are in Mailpit, which kept them all (nothing left this machine):
+  $(cat var/mailpit/where 2>/dev/null || echo "http://127.0.0.1:8025")
+More:    $BIN wave list | $BIN letter list --wave 1 | $BIN preview --city Montreal
+Stop:    make stop   (outreach run and the services started here)
+EOT
