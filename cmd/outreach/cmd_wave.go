@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -11,9 +13,11 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/outreach-campaign/outreach/internal/campaign"
 	"github.com/outreach-campaign/outreach/internal/queue"
+	"github.com/outreach-campaign/outreach/internal/store"
 )
 
 func (a *app) waveCommand() *cobra.Command {
@@ -180,30 +184,9 @@ cancelled), then prints the counts.`,
 				return err
 			}
 			if wait {
-				total := 0
-				for _, n := range counts {
-					total += n
+				if counts, err = a.waitForWave(ctx, st, id, counts); err != nil {
+					return err
 				}
-				bar := progressbar.NewOptions(total,
-					progressbar.OptionSetWriter(a.stderr),
-					progressbar.OptionSetDescription(fmt.Sprintf("wave %d", id)),
-					progressbar.OptionShowCount(),
-					progressbar.OptionSetWidth(30),
-					progressbar.OptionThrottle(200*time.Millisecond),
-					progressbar.OptionClearOnFinish(),
-				)
-				for done(counts) < total {
-					bar.Set(done(counts))
-					select {
-					case <-ctx.Done():
-						return ctx.Err()
-					case <-time.After(500 * time.Millisecond):
-					}
-					if counts, err = st.LetterCounts(ctx, id); err != nil {
-						return err
-					}
-				}
-				bar.Finish()
 			}
 			if asJSON {
 				out := map[string]any{"id": w.ID, "name": w.Name, "state": w.State, "counts": countsMap(counts)}
@@ -221,6 +204,50 @@ cancelled), then prints the counts.`,
 	cmd.Flags().BoolVar(&wait, "wait", false, "show progress until every letter is done")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// waitForWave shows progress until every letter of wave id is in a final
+// state: a bar on a terminal, a line every few seconds otherwise (a log).
+func (a *app) waitForWave(ctx context.Context, st store.Store, id int64, counts map[campaign.LetterState]int) (map[campaign.LetterState]int, error) {
+	total := 0
+	for _, n := range counts {
+		total += n
+	}
+	tty := false
+	if f, ok := a.stderr.(*os.File); ok {
+		tty = term.IsTerminal(int(f.Fd()))
+	}
+	bar := progressbar.NewOptions(total,
+		progressbar.OptionSetWriter(a.stderr),
+		progressbar.OptionSetDescription(fmt.Sprintf("wave %d", id)),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionThrottle(200*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+		progressbar.OptionSetVisibility(tty),
+	)
+	lastLine := time.Time{}
+	for {
+		n := done(counts)
+		bar.Set(n)
+		if !tty && time.Since(lastLine) >= 3*time.Second {
+			fmt.Fprintf(a.stderr, "wave %d: %d of %d letters done\n", id, n, total)
+			lastLine = time.Now()
+		}
+		if n >= total {
+			bar.Finish()
+			return counts, nil
+		}
+		select {
+		case <-ctx.Done():
+			return counts, ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+		var err error
+		if counts, err = st.LetterCounts(ctx, id); err != nil {
+			return counts, err
+		}
+	}
 }
 
 // done counts letters in a final state.

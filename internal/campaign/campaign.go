@@ -113,6 +113,12 @@ func (c Campaign) Validate() error {
 		return fieldErr("agreement_date", "missing")
 	case c.Relationship != Sister && c.Relationship != Friendship:
 		return fieldErr("relationship", "%q is neither sister nor friendship", c.Relationship)
+	case !c.AgreementDate.Valid():
+		return fieldErr("agreement_date", "%v is not a calendar date", c.AgreementDate)
+	case !c.CampaignDate.Valid():
+		return fieldErr("campaign_date", "%v is not a calendar date", c.CampaignDate)
+	case !c.ResponseDate.Valid():
+		return fieldErr("response_date", "%v is not a calendar date", c.ResponseDate)
 	case c.ResponseNote != "" && c.ResponseDate.IsZero():
 		return fieldErr("response_note", "a note needs a response date")
 	}

@@ -27,6 +27,15 @@ func TestParseDate(t *testing.T) {
 	if err := json.Unmarshal(b, &back); err != nil || back.A != d || !back.B.IsZero() {
 		t.Errorf("JSON round trip: %+v %v", back, err)
 	}
+	if (Date{2000, 1, 100}).Valid() || !(Date{2000, 2, 29}).Valid() || (Date{2001, 2, 29}).Valid() || !(Date{}).Valid() {
+		t.Error("Valid")
+	}
+	bad := Campaign{ID: 1, No: "1", Partner: Partner{Region: "Seoul"}, Country: "Italy", City: "Rome",
+		AgreementDate: Date{2000, 1, 100}, Relationship: Sister}
+	var fe *FieldError
+	if err := bad.Validate(); !errors.As(err, &fe) || fe.Field != "agreement_date" {
+		t.Errorf("an impossible agreement date passed validation: %v", err)
+	}
 	if !(Date{2000, 9, 19}).Before(Date{2015, 4, 8}) || (Date{2015, 4, 8}).Before(Date{2015, 4, 8}) {
 		t.Error("Before")
 	}

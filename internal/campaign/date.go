@@ -33,6 +33,11 @@ func DateOf(t time.Time) Date {
 	return Date{Year: y, Month: m, Day: d}
 }
 
+// Valid reports whether d is the zero Date or a real calendar day.
+func (d Date) Valid() bool {
+	return d.IsZero() || DateOf(d.In(time.UTC)) == d
+}
+
 // IsZero reports whether d is the zero Date, i.e. no date.
 func (d Date) IsZero() bool { return d == Date{} }
 

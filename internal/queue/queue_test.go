@@ -31,7 +31,7 @@ import (
 // harness is a store, a real Redis, a real SMTP server and the queue
 // around them.
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	st    *store.SQLite
 	redis asynq.RedisClientOpt
 	sink  *smtptest.Server
@@ -42,7 +42,7 @@ type harness struct {
 
 func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-func newHarness(t *testing.T, sinkOpts ...smtptest.Option) *harness {
+func newHarness(t testing.TB, sinkOpts ...smtptest.Option) *harness {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "outreach.db"))
@@ -81,7 +81,7 @@ func (h *harness) seed(n int, sameDomain bool) {
 	var contacts []store.Contact
 	for i := 1; i <= n; i++ {
 		cs = append(cs, campaign.Campaign{ID: int64(i), No: fmt.Sprint(i), Partner: campaign.Partner{Region: "Seoul"},
-			Country: "Canada", City: fmt.Sprintf("City %d", i), AgreementDate: campaign.Date{Year: 2000, Month: 1, Day: i},
+			Country: "Canada", City: fmt.Sprintf("City %d", i), AgreementDate: campaign.Date{Year: 2000, Month: time.Month(i%12 + 1), Day: i%28 + 1},
 			Relationship: campaign.Sister, RelationshipLabel: "Sister City"})
 		domain := fmt.Sprintf("city%d.example", i)
 		if sameDomain {
@@ -339,7 +339,7 @@ func TestLetterFoundMidSendBecomesUncertain(t *testing.T) {
 	}
 	// A worker began sending the first letter, then died.
 	l := plan.Letters[0]
-	if _, err := h.st.BeginSending(ctx, l.ID, h.comp.Signer.MessageID(l.ID)); err != nil {
+	if err := h.st.BeginSending(ctx, l.ID, h.comp.Signer.MessageID(l.ID)); err != nil {
 		t.Fatal(err)
 	}
 	fm := &fakeMailer{}

@@ -21,7 +21,7 @@ import (
 type SenderStore interface {
 	Letter(ctx context.Context, id string) (campaign.Letter, error)
 	TargetByID(ctx context.Context, id int64) (campaign.Target, error)
-	BeginSending(ctx context.Context, id, messageID string) (campaign.Letter, error)
+	BeginSending(ctx context.Context, id, messageID string) error
 	Requeue(ctx context.Context, id, reason string) error
 	MarkSent(ctx context.Context, id string, at time.Time, reply string, campaignDate campaign.Date) error
 	MarkFailed(ctx context.Context, id, reason, reply string, suspect bool) error
@@ -41,9 +41,10 @@ type Limiter interface {
 }
 
 // Writer writes the message of a letter of one kind. The message's
-// Message-ID must be the signer's for the letter's id.
+// Message-ID must be the signer's for the letter's id. target is the
+// letter's office, or the zero Target for a letter to someone else.
 type Writer interface {
-	Write(ctx context.Context, l campaign.Letter, date time.Time) (*mail.Msg, error)
+	Write(ctx context.Context, l campaign.Letter, target campaign.Target, date time.Time) (*mail.Msg, error)
 }
 
 // Sender is the worker's handler for letter tasks. It sends each letter at
@@ -137,7 +138,7 @@ func (s *Sender) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if !ok {
 		return fmt.Errorf("queue: letter %s: no writer for letters of kind %q: %w", l.ID, l.Kind, asynq.SkipRetry)
 	}
-	msg, err := w.Write(ctx, l, s.now())
+	msg, err := w.Write(ctx, l, target, s.now())
 	if err != nil {
 		// A letter that cannot be written will not be written on a retry.
 		if ferr := s.Store.MarkFailed(ctx, l.ID, err.Error(), "", false); ferr != nil && !errors.Is(ferr, store.ErrConflict) {
@@ -148,17 +149,11 @@ func (s *Sender) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	msgID := s.Signer.MessageID(l.ID)
 	domain := campaign.AddressDomain(l.Email)
 
-	if s.Limiter != nil {
-		wait, err := s.Limiter.Reserve(ctx, domain)
-		if err != nil {
-			return fmt.Errorf("queue: rate limit: %w", err)
-		}
-		if wait > 0 {
-			return &RateLimited{Domain: domain, Wait: wait}
-		}
+	if err := s.reserve(ctx, domain); err != nil {
+		return err
 	}
 
-	if _, err := s.Store.BeginSending(ctx, l.ID, msgID); err != nil {
+	if err := s.Store.BeginSending(ctx, l.ID, msgID); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return nil // another worker has it, or it was cancelled meanwhile
 		}
@@ -187,6 +182,36 @@ func (s *Sender) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return nil
 	}
 	return s.failed(ctx, log, l, sendErr)
+}
+
+// maxInlineWait is the longest a worker waits for a rate-limit slot itself;
+// a longer wait goes back to Redis as a retry, which asynq checks for only
+// every second or so, and which frees the worker for other letters.
+const maxInlineWait = 2 * time.Second
+
+// reserve takes a sending slot for domain: at once, after a short wait in
+// place, or it returns RateLimited for asynq to retry the letter later.
+func (s *Sender) reserve(ctx context.Context, domain string) error {
+	if s.Limiter == nil {
+		return nil
+	}
+	for {
+		wait, err := s.Limiter.Reserve(ctx, domain)
+		if err != nil {
+			return fmt.Errorf("queue: rate limit: %w", err)
+		}
+		if wait == 0 {
+			return nil
+		}
+		if wait > maxInlineWait {
+			return &RateLimited{Domain: domain, Wait: wait}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
 }
 
 // failed records a send that did not succeed, by the rules: a permanent
@@ -280,7 +305,6 @@ func IsFailure(err error) bool {
 
 // WaveWriterStore is what writing an office's letter needs of the store.
 type WaveWriterStore interface {
-	TargetByID(ctx context.Context, id int64) (campaign.Target, error)
 	Campaigns(ctx context.Context, f store.CampaignFilter) ([]campaign.Campaign, error)
 }
 
@@ -292,13 +316,9 @@ type WaveWriter struct {
 }
 
 // Write implements Writer.
-func (w *WaveWriter) Write(ctx context.Context, l campaign.Letter, date time.Time) (*mail.Msg, error) {
-	if l.TargetID == 0 || len(l.CampaignIDs) == 0 {
+func (w *WaveWriter) Write(ctx context.Context, l campaign.Letter, target campaign.Target, date time.Time) (*mail.Msg, error) {
+	if target.ID == 0 || len(l.CampaignIDs) == 0 {
 		return nil, fmt.Errorf("letter %s names no office or no campaign", l.ID)
-	}
-	target, err := w.Store.TargetByID(ctx, l.TargetID)
-	if err != nil {
-		return nil, err
 	}
 	cs, err := w.Store.Campaigns(ctx, store.CampaignFilter{IDs: l.CampaignIDs})
 	if err != nil {

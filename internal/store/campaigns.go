@@ -20,7 +20,7 @@ const campaignFrom = ` FROM campaigns c LEFT JOIN targets t ON t.id = c.target_i
 // ImportCampaigns implements Store.
 func (s *SQLite) ImportCampaigns(ctx context.Context, cs []campaign.Campaign) (ImportStats, error) {
 	var st ImportStats
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx queryer) error {
 		for _, c := range cs {
 			if err := c.Validate(); err != nil {
 				return fmt.Errorf("campaign %d: %w", c.ID, err)
@@ -72,7 +72,7 @@ func mergeImported(old, in campaign.Campaign) campaign.Campaign {
 	return out
 }
 
-func insertCampaign(ctx context.Context, tx *sql.Tx, c campaign.Campaign, now string) error {
+func insertCampaign(ctx context.Context, tx queryer, c campaign.Campaign, now string) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO campaigns (id, no, region, district, country, city,
 		agreement_date, relationship, relationship_label, campaign_date, response_date,
 		response_note, outcome, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -82,7 +82,7 @@ func insertCampaign(ctx context.Context, tx *sql.Tx, c campaign.Campaign, now st
 	return err
 }
 
-func updateCampaign(ctx context.Context, tx *sql.Tx, c campaign.Campaign, now string) error {
+func updateCampaign(ctx context.Context, tx queryer, c campaign.Campaign, now string) error {
 	_, err := tx.ExecContext(ctx, `UPDATE campaigns SET no = ?, region = ?, district = ?,
 		country = ?, city = ?, agreement_date = ?, relationship = ?, relationship_label = ?,
 		campaign_date = ?, response_date = ?, response_note = ?, outcome = ?, updated_at = ?
@@ -99,9 +99,9 @@ func (s *SQLite) Campaigns(ctx context.Context, f CampaignFilter) ([]campaign.Ca
 	var where []string
 	var args []any
 	if len(f.Countries) > 0 {
-		where = append(where, "lower(c.country) IN ("+placeholders(len(f.Countries))+")")
+		where = append(where, "c.country IN ("+placeholders(len(f.Countries))+")")
 		for _, c := range f.Countries {
-			args = append(args, strings.ToLower(c))
+			args = append(args, c)
 		}
 	}
 	if len(f.IDs) > 0 {
@@ -115,15 +115,15 @@ func (s *SQLite) Campaigns(ctx context.Context, f CampaignFilter) ([]campaign.Ca
 		args = append(args, f.TargetID)
 	}
 	if f.City != "" {
-		where = append(where, "lower(c.city) = ?")
-		args = append(args, strings.ToLower(f.City))
+		where = append(where, "c.city = ?")
+		args = append(args, f.City)
 	}
 	q := "SELECT " + campaignColumns + campaignFrom
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	q += " ORDER BY c.id"
-	cs, err := queryCampaigns(ctx, s.db, q, args...)
+	cs, err := queryCampaigns(ctx, s.reader(), q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list campaigns: %w", err)
 	}
@@ -132,7 +132,7 @@ func (s *SQLite) Campaigns(ctx context.Context, f CampaignFilter) ([]campaign.Ca
 
 // Campaign implements Store.
 func (s *SQLite) Campaign(ctx context.Context, id int64) (campaign.Campaign, error) {
-	c, err := campaignByID(ctx, s.db, id)
+	c, err := campaignByID(ctx, s.reader(), id)
 	if err != nil {
 		return campaign.Campaign{}, fmt.Errorf("store: campaign %d: %w", id, err)
 	}

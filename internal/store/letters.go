@@ -18,7 +18,7 @@ const letterColumns = `l.id, l.kind, COALESCE(l.wave_id, 0), COALESCE(l.target_i
 
 // Letter implements Store.
 func (s *SQLite) Letter(ctx context.Context, id string) (campaign.Letter, error) {
-	l, err := letterByID(ctx, s.db, id)
+	l, err := letterByID(ctx, s.reader(), id)
 	if err != nil {
 		return l, fmt.Errorf("store: letter %s: %w", id, err)
 	}
@@ -69,7 +69,7 @@ func (s *SQLite) Letters(ctx context.Context, f LetterFilter) ([]campaign.Letter
 	if f.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}
-	ls, err := queryLetters(ctx, s.db, q, args...)
+	ls, err := queryLetters(ctx, s.reader(), q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list letters: %w", err)
 	}
@@ -79,7 +79,7 @@ func (s *SQLite) Letters(ctx context.Context, f LetterFilter) ([]campaign.Letter
 // MarkQueued implements Store.
 func (s *SQLite) MarkQueued(ctx context.Context, ids []string) (int, error) {
 	n := 0
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx queryer) error {
 		for _, id := range ids {
 			ok, err := s.transition(ctx, tx, id, []campaign.LetterState{campaign.Planned}, campaign.Queued, "", nil)
 			if err != nil {
@@ -98,27 +98,9 @@ func (s *SQLite) MarkQueued(ctx context.Context, ids []string) (int, error) {
 }
 
 // BeginSending implements Store.
-func (s *SQLite) BeginSending(ctx context.Context, id, messageID string) (campaign.Letter, error) {
-	var l campaign.Letter
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		ok, err := s.transition(ctx, tx, id, []campaign.LetterState{campaign.Queued, campaign.Planned}, campaign.Sending, "",
-			[]set{{"message_id", messageID}, {"attempts", sql.RawBytes("attempts + 1")}})
-		if err != nil {
-			return err
-		}
-		l, err = letterByID(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return fmt.Errorf("letter is %s: %w", l.State, ErrConflict)
-		}
-		return nil
-	})
-	if err != nil {
-		return l, fmt.Errorf("store: begin sending %s: %w", id, err)
-	}
-	return l, nil
+func (s *SQLite) BeginSending(ctx context.Context, id, messageID string) error {
+	return s.transitionTx(ctx, "begin sending", id, []campaign.LetterState{campaign.Queued, campaign.Planned}, campaign.Sending, "",
+		[]set{{"message_id", messageID}, {"attempts", sql.RawBytes("attempts + 1")}})
 }
 
 // Requeue implements Store.
@@ -129,7 +111,7 @@ func (s *SQLite) Requeue(ctx context.Context, id, reason string) error {
 
 // MarkSent implements Store.
 func (s *SQLite) MarkSent(ctx context.Context, id string, at time.Time, reply string, campaignDate campaign.Date) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx queryer) error {
 		ok, err := s.transition(ctx, tx, id, []campaign.LetterState{campaign.Sending}, campaign.Sent, reply,
 			[]set{{"sent_at", formatTime(at)}, {"server_reply", reply}, {"last_error", ""}})
 		if err != nil {
@@ -154,7 +136,7 @@ func (s *SQLite) MarkSent(ctx context.Context, id string, at time.Time, reply st
 
 // MarkFailed implements Store.
 func (s *SQLite) MarkFailed(ctx context.Context, id, reason, reply string, suspect bool) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx queryer) error {
 		ok, err := s.transition(ctx, tx, id,
 			[]campaign.LetterState{campaign.Planned, campaign.Queued, campaign.Sending}, campaign.Failed, reason,
 			[]set{{"last_error", reason}, {"server_reply", reply}})
@@ -192,7 +174,7 @@ func (s *SQLite) CancelLetter(ctx context.Context, id, reason string) error {
 // Resend implements Store.
 func (s *SQLite) Resend(ctx context.Context, id string) (campaign.Letter, error) {
 	var l campaign.Letter
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx queryer) error {
 		ok, err := s.transition(ctx, tx, id, []campaign.LetterState{campaign.Uncertain, campaign.Failed}, campaign.Queued,
 			"resent by staff", []set{{"resends", sql.RawBytes("resends + 1")}})
 		if err != nil {
@@ -212,7 +194,7 @@ func (s *SQLite) Resend(ctx context.Context, id string) (campaign.Letter, error)
 
 // LetterEvents implements Store.
 func (s *SQLite) LetterEvents(ctx context.Context, id string) ([]LetterEvent, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT at, from_state, to_state, detail FROM letter_events
+	rows, err := s.reader().QueryContext(ctx, `SELECT at, from_state, to_state, detail FROM letter_events
 		WHERE letter_id = ? ORDER BY id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("store: events of %s: %w", id, err)
@@ -243,22 +225,30 @@ type set struct {
 
 // transition moves letter id to state to if it is in one of the states
 // from, changing the given columns too and recording the event. It reports
-// false, changing nothing, when the letter is in another state.
-func (s *SQLite) transition(ctx context.Context, tx *sql.Tx, id string, from []campaign.LetterState, to campaign.LetterState, detail string, sets []set) (bool, error) {
-	var cur string
-	err := tx.QueryRowContext(ctx, `SELECT state FROM letters WHERE id = ?`, id).Scan(&cur)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, fmt.Errorf("letter %s: %w", id, errNotFound)
+// false, changing nothing, when the letter is in another state. The event
+// is recorded first, from the letter's row, so that one statement both
+// checks the state and keeps the state it came from.
+func (s *SQLite) transition(ctx context.Context, tx queryer, id string, from []campaign.LetterState, to campaign.LetterState, detail string, sets []set) (bool, error) {
+	now := s.stamp()
+	args := []any{now, string(to), detail, id}
+	for _, st := range from {
+		args = append(args, string(st))
 	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO letter_events (letter_id, at, from_state, to_state, detail)
+		SELECT id, ?, state, ?, ? FROM letters WHERE id = ? AND state IN (`+placeholders(len(from))+`)`, args...)
 	if err != nil {
 		return false, err
 	}
-	if !slices.Contains(from, campaign.LetterState(cur)) {
-		return false, nil
+	if n, _ := res.RowsAffected(); n == 0 {
+		var exists int
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM letters WHERE id = ?`, id).Scan(&exists)
+		if errors.Is(err, sql.ErrNoRows) {
+			return false, fmt.Errorf("letter %s: %w", id, errNotFound)
+		}
+		return false, err
 	}
-	now := s.stamp()
 	cols := []string{"state = ?", "updated_at = ?"}
-	args := []any{string(to), now}
+	args = []any{string(to), now}
 	for _, st := range sets {
 		if expr, ok := st.value.(sql.RawBytes); ok {
 			cols = append(cols, st.column+" = "+string(expr))
@@ -268,18 +258,14 @@ func (s *SQLite) transition(ctx context.Context, tx *sql.Tx, id string, from []c
 		args = append(args, st.value)
 	}
 	args = append(args, id)
-	if _, err := tx.ExecContext(ctx, "UPDATE letters SET "+strings.Join(cols, ", ")+" WHERE id = ?", args...); err != nil {
-		return false, err
-	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO letter_events (letter_id, at, from_state, to_state, detail) VALUES (?, ?, ?, ?, ?)`,
-		id, now, cur, string(to), detail)
+	_, err = tx.ExecContext(ctx, "UPDATE letters SET "+strings.Join(cols, ", ")+" WHERE id = ?", args...)
 	return err == nil, err
 }
 
 // transitionTx runs one transition in a transaction of its own; a letter in
 // another state is an ErrConflict.
 func (s *SQLite) transitionTx(ctx context.Context, what, id string, from []campaign.LetterState, to campaign.LetterState, detail string, sets []set) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx queryer) error {
 		ok, err := s.transition(ctx, tx, id, from, to, detail, sets)
 		if err != nil {
 			return err

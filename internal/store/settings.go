@@ -9,7 +9,7 @@ import (
 // GeneratedSecret implements Store.
 func (s *SQLite) GeneratedSecret(ctx context.Context, name string, gen func() (string, error)) (string, error) {
 	var value string
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx queryer) error {
 		err := tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = ?`, name).Scan(&value)
 		if err == nil {
 			return nil

@@ -22,7 +22,16 @@ var migrations embed.FS
 
 // SQLite is the Store kept in one SQLite file.
 type SQLite struct {
-	db *sql.DB
+	// db serves reads, on several connections. wdb serves writes, on one:
+	// SQLite lets one writer in at a time, and waiting for the lock in Go
+	// is far cheaper than SQLite's busy handler, which sleeps.
+	db, wdb *sql.DB
+	// rq and wq cache prepared statements for db and wdb.
+	rq, wq *stmtCache
+	// ops feeds the goroutine that runs all writes (see inTx); closing
+	// stops it, and stopped is closed when it has.
+	ops              chan writeOp
+	closing, stopped chan struct{}
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
 }
@@ -49,29 +58,56 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_txlock", "immediate")
 	dsn := "file:" + path + "?" + q.Encode()
-	db, err := sql.Open("sqlite", dsn)
+	wdb, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	if path == ":memory:" {
-		// Each connection to ":memory:" is a database of its own.
-		db.SetMaxOpenConns(1)
+	wdb.SetMaxOpenConns(1)
+	s := &SQLite{db: wdb, wdb: wdb, Now: time.Now}
+	// Each connection to ":memory:" is a database of its own: there, one
+	// connection does everything.
+	if path != ":memory:" {
+		if s.db, err = sql.Open("sqlite", dsn); err != nil {
+			wdb.Close()
+			return nil, fmt.Errorf("store: open %s: %w", path, err)
+		}
 	}
-	s := &SQLite{db: db, Now: time.Now}
+	s.rq, s.wq = newStmtCache(s.db), newStmtCache(s.wdb)
+	if s.db == s.wdb {
+		s.rq = s.wq
+	}
+	s.ops, s.closing, s.stopped = make(chan writeOp), make(chan struct{}), make(chan struct{})
+	go s.writeLoop()
 	if err := s.migrate(ctx); err != nil {
-		db.Close()
+		s.Close()
 		return nil, fmt.Errorf("store: migrate %s: %w", path, err)
 	}
 	return s, nil
 }
 
+// reader runs reads outside transactions.
+func (s *SQLite) reader() queryer { return dbQueryer{s.rq} }
+
 // Close closes the database.
-func (s *SQLite) Close() error { return s.db.Close() }
+func (s *SQLite) Close() error {
+	if s.closing != nil {
+		close(s.closing)
+		<-s.stopped
+	}
+	if s.rq != nil {
+		s.rq.close()
+		s.wq.close()
+	}
+	if s.db == s.wdb {
+		return s.wdb.Close()
+	}
+	return errors.Join(s.db.Close(), s.wdb.Close())
+}
 
 // migrate applies every embedded migration not yet recorded, each in the
 // transaction that records it, in file-name order.
 func (s *SQLite) migrate(ctx context.Context) error {
-	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	if _, err := s.wdb.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
 		return err
 	}
@@ -86,7 +122,7 @@ func (s *SQLite) migrate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		err = s.inTx(ctx, func(tx *sql.Tx) error {
+		err = s.plainTx(ctx, func(tx *sql.Tx) error {
 			var n int
 			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
 				return err
@@ -107,9 +143,10 @@ func (s *SQLite) migrate(ctx context.Context) error {
 	return nil
 }
 
-// inTx runs fn in a transaction, committing if it returns nil.
-func (s *SQLite) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+// plainTx runs fn in a transaction of its own, outside the write batches
+// and the statement cache: for migrations, whose scripts are run once.
+func (s *SQLite) plainTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -118,6 +155,133 @@ func (s *SQLite) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// inTx runs fn in a transaction, committing if it returns nil.
+//
+// Writes are group-committed: one goroutine takes the write operations
+// waiting at the moment and runs them in one transaction, each in a
+// savepoint of its own so that one that fails is undone alone. inTx returns
+// once its operation is committed (or failed), so each caller still sees
+// an ordinary transaction; a busy worker pool pays for one commit per batch
+// instead of one per letter.
+func (s *SQLite) inTx(ctx context.Context, fn func(tx queryer) error) error {
+	op := writeOp{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case s.ops <- op:
+	case <-s.closing:
+		return errors.New("store: closed")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Once taken, the operation runs to its end: waiting for it keeps the
+	// caller from reporting a failure for a write that then commits.
+	return <-op.done
+}
+
+type writeOp struct {
+	ctx  context.Context
+	fn   func(queryer) error
+	done chan error
+}
+
+// maxBatch bounds the operations committed together.
+const maxBatch = 64
+
+// writeLoop runs write operations in batches until the store closes.
+func (s *SQLite) writeLoop() {
+	defer close(s.stopped)
+	for {
+		var op writeOp
+		select {
+		case op = <-s.ops:
+		case <-s.closing:
+			return
+		}
+		batch := []writeOp{op}
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case op := <-s.ops:
+				batch = append(batch, op)
+			default:
+				break more
+			}
+		}
+		s.runBatch(batch)
+	}
+}
+
+func (s *SQLite) runBatch(batch []writeOp) {
+	errs := make([]error, len(batch))
+	var missed []string
+	defer func() {
+		for i, op := range batch {
+			op.done <- errs[i]
+		}
+		// Statements first met in this batch are prepared now that the
+		// connection is free, for the next batches.
+		for _, q := range missed {
+			s.wq.prepare(context.Background(), q) // an error shows again when the query runs
+		}
+	}()
+	tx, err := s.wdb.BeginTx(context.Background(), nil)
+	if err != nil {
+		for i := range errs {
+			errs[i] = err
+		}
+		return
+	}
+	q := txQueryer{tx: tx, c: s.wq, missed: &missed}
+	if len(batch) == 1 { // no savepoint needed
+		if errs[0] = runOp(batch[0], q); errs[0] != nil {
+			tx.Rollback()
+			return
+		}
+	} else {
+		for i, op := range batch {
+			if _, err := q.ExecContext(op.ctx, "SAVEPOINT op"); err != nil {
+				errs[i] = err
+				continue
+			}
+			if errs[i] = runOp(op, q); errs[i] != nil {
+				if _, err := q.ExecContext(context.Background(), "ROLLBACK TO op"); err != nil {
+					// The transaction is in an unknown state: undo it all.
+					tx.Rollback()
+					for j := range errs {
+						if errs[j] == nil {
+							errs[j] = fmt.Errorf("store: undo a failed write: %w", err)
+						}
+					}
+					return
+				}
+			}
+			if _, err := q.ExecContext(context.Background(), "RELEASE op"); err != nil && errs[i] == nil {
+				errs[i] = err
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		for i := range errs {
+			if errs[i] == nil {
+				errs[i] = err
+			}
+		}
+	}
+}
+
+// runOp runs one operation, turning a panic into an error so that the
+// batch's other operations and the write loop survive it.
+func runOp(op writeOp, q queryer) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("store: write panicked: %v", r)
+		}
+	}()
+	if err := op.ctx.Err(); err != nil {
+		return err
+	}
+	return op.fn(q)
 }
 
 // stamp is the current time as stored.

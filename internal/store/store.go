@@ -66,9 +66,8 @@ type Store interface {
 	MarkQueued(ctx context.Context, ids []string) (int, error)
 	// BeginSending moves a queued (or still planned) letter to sending,
 	// recording its Message-ID and counting the attempt. A letter in any
-	// other state gives an error wrapping ErrConflict with the letter as
-	// it is.
-	BeginSending(ctx context.Context, id, messageID string) (campaign.Letter, error)
+	// other state gives an error wrapping ErrConflict.
+	BeginSending(ctx context.Context, id, messageID string) error
 	// Requeue moves a sending letter back to queued after a failure that
 	// sent nothing.
 	Requeue(ctx context.Context, id, reason string) error

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -16,7 +15,7 @@ const targetColumns = `id, email, country, city, office, mayor, language, timezo
 // ImportContacts implements Store.
 func (s *SQLite) ImportContacts(ctx context.Context, cs []Contact) (ImportStats, error) {
 	var st ImportStats
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx queryer) error {
 		claimed := map[int64]string{} // campaign id -> the contact that claims it
 		for _, c := range cs {
 			t := c.Target
@@ -29,7 +28,7 @@ func (s *SQLite) ImportContacts(ctx context.Context, cs []Contact) (ImportStats,
 				}
 				claimed[id] = t.Email
 			}
-			old, err := targetWhere(ctx, tx, "lower(email) = lower(?)", t.Email)
+			old, err := targetWhere(ctx, tx, "email = ?", t.Email)
 			var id int64
 			changed := false
 			switch {
@@ -92,14 +91,13 @@ func (s *SQLite) Targets(ctx context.Context, f TargetFilter) ([]campaign.Target
 	var where []string
 	var args []any
 	if len(f.Countries) > 0 {
-		where = append(where, "lower(country) IN ("+placeholders(len(f.Countries))+")")
+		where = append(where, "country IN ("+placeholders(len(f.Countries))+")")
 		for _, c := range f.Countries {
-			args = append(args, strings.ToLower(c))
+			args = append(args, c)
 		}
 	}
 	if f.City != "" {
-		where = append(where, `(lower(city) = lower(?) OR id IN
-			(SELECT target_id FROM campaigns WHERE lower(city) = lower(?)))`)
+		where = append(where, `(city = ? OR id IN (SELECT target_id FROM campaigns WHERE city = ?))`)
 		args = append(args, f.City, f.City)
 	}
 	q := "SELECT " + targetColumns + " FROM targets"
@@ -107,7 +105,7 @@ func (s *SQLite) Targets(ctx context.Context, f TargetFilter) ([]campaign.Target
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	q += " ORDER BY country, city, email"
-	ts, err := queryTargets(ctx, s.db, q, args...)
+	ts, err := queryTargets(ctx, s.reader(), q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list targets: %w", err)
 	}
@@ -116,7 +114,7 @@ func (s *SQLite) Targets(ctx context.Context, f TargetFilter) ([]campaign.Target
 
 // Target implements Store.
 func (s *SQLite) Target(ctx context.Context, email string) (campaign.Target, error) {
-	t, err := targetWhere(ctx, s.db, "lower(email) = lower(?)", email)
+	t, err := targetWhere(ctx, s.reader(), "email = ?", email)
 	if err != nil {
 		return campaign.Target{}, fmt.Errorf("store: target %s: %w", email, err)
 	}
@@ -125,7 +123,7 @@ func (s *SQLite) Target(ctx context.Context, email string) (campaign.Target, err
 
 // TargetByID implements Store.
 func (s *SQLite) TargetByID(ctx context.Context, id int64) (campaign.Target, error) {
-	t, err := targetWhere(ctx, s.db, "id = ?", id)
+	t, err := targetWhere(ctx, s.reader(), "id = ?", id)
 	if err != nil {
 		return campaign.Target{}, fmt.Errorf("store: target %d: %w", id, err)
 	}
@@ -134,8 +132,8 @@ func (s *SQLite) TargetByID(ctx context.Context, id int64) (campaign.Target, err
 
 // SetDoNotContact implements Store.
 func (s *SQLite) SetDoNotContact(ctx context.Context, email string, on bool) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE targets SET do_not_contact = ?, updated_at = ?
-		WHERE lower(email) = lower(?)`, on, s.stamp(), email)
+	res, err := s.wdb.ExecContext(ctx, `UPDATE targets SET do_not_contact = ?, updated_at = ?
+		WHERE email = ?`, on, s.stamp(), email)
 	if err != nil {
 		return fmt.Errorf("store: set do-not-contact for %s: %w", email, err)
 	}

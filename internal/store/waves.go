@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strconv"
 	"strings"
@@ -21,7 +20,7 @@ func (s *SQLite) CreateWave(ctx context.Context, w campaign.Wave, letters []camp
 	now := s.Now()
 	w.State, w.CreatedAt = campaign.WaveDraft, now
 	out := make([]campaign.Letter, len(letters))
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx queryer) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO waves (name, template, state, countries, campaign_ids,
 			send_at, local_time, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 			w.Name, w.Template, string(w.State), strings.Join(w.Countries, ","), joinIDs(w.CampaignIDs),
@@ -53,7 +52,7 @@ func (s *SQLite) CreateWave(ctx context.Context, w campaign.Wave, letters []camp
 
 // insertLetter stores a new letter with its campaigns; a zero wave or
 // target id is stored as NULL.
-func insertLetter(ctx context.Context, tx *sql.Tx, l campaign.Letter) error {
+func insertLetter(ctx context.Context, tx queryer, l campaign.Letter) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO letters (id, kind, wave_id, target_id, email, template, state,
 		send_at, in_reply_to, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		l.ID, string(l.Kind), nullID(l.WaveID), nullID(l.TargetID), l.Email, l.Template, string(l.State),
@@ -70,7 +69,7 @@ func insertLetter(ctx context.Context, tx *sql.Tx, l campaign.Letter) error {
 
 // Wave implements Store.
 func (s *SQLite) Wave(ctx context.Context, id int64) (campaign.Wave, error) {
-	ws, err := queryWaves(ctx, s.db, "SELECT "+waveColumns+" FROM waves WHERE id = ?", id)
+	ws, err := queryWaves(ctx, s.reader(), "SELECT "+waveColumns+" FROM waves WHERE id = ?", id)
 	if err != nil {
 		return campaign.Wave{}, fmt.Errorf("store: wave %d: %w", id, err)
 	}
@@ -82,7 +81,7 @@ func (s *SQLite) Wave(ctx context.Context, id int64) (campaign.Wave, error) {
 
 // Waves implements Store.
 func (s *SQLite) Waves(ctx context.Context) ([]campaign.Wave, error) {
-	ws, err := queryWaves(ctx, s.db, "SELECT "+waveColumns+" FROM waves ORDER BY id DESC")
+	ws, err := queryWaves(ctx, s.reader(), "SELECT "+waveColumns+" FROM waves ORDER BY id DESC")
 	if err != nil {
 		return nil, fmt.Errorf("store: list waves: %w", err)
 	}
@@ -92,7 +91,7 @@ func (s *SQLite) Waves(ctx context.Context) ([]campaign.Wave, error) {
 // StartWave implements Store.
 func (s *SQLite) StartWave(ctx context.Context, id int64) (campaign.Wave, error) {
 	var w campaign.Wave
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx queryer) error {
 		ws, err := queryWaves(ctx, tx, "SELECT "+waveColumns+" FROM waves WHERE id = ?", id)
 		if err != nil {
 			return err
@@ -121,7 +120,7 @@ func (s *SQLite) StartWave(ctx context.Context, id int64) (campaign.Wave, error)
 // CancelWave implements Store.
 func (s *SQLite) CancelWave(ctx context.Context, id int64) (int, error) {
 	n := 0
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx queryer) error {
 		res, err := tx.ExecContext(ctx, `UPDATE waves SET state = 'cancelled' WHERE id = ?`, id)
 		if err != nil {
 			return err
@@ -153,7 +152,7 @@ func (s *SQLite) CancelWave(ctx context.Context, id int64) (int, error) {
 
 // LetterCounts implements Store.
 func (s *SQLite) LetterCounts(ctx context.Context, waveID int64) (map[campaign.LetterState]int, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT state, count(*) FROM letters WHERE wave_id = ? GROUP BY state`, waveID)
+	rows, err := s.reader().QueryContext(ctx, `SELECT state, count(*) FROM letters WHERE wave_id = ? GROUP BY state`, waveID)
 	if err != nil {
 		return nil, fmt.Errorf("store: count letters of wave %d: %w", waveID, err)
 	}

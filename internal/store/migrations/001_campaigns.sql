@@ -1,9 +1,11 @@
 -- The foreign mayors' offices letters are sent to, keyed by e-mail address.
+-- Addresses, countries and cities compare without case (NOCASE folds ASCII
+-- only, like SQLite's lower()).
 CREATE TABLE targets (
     id             INTEGER PRIMARY KEY,
-    email          TEXT    NOT NULL UNIQUE,
-    country        TEXT    NOT NULL,
-    city           TEXT    NOT NULL,
+    email          TEXT    NOT NULL UNIQUE COLLATE NOCASE,
+    country        TEXT    NOT NULL COLLATE NOCASE,
+    city           TEXT    NOT NULL COLLATE NOCASE,
     office         TEXT    NOT NULL DEFAULT '',
     mayor          TEXT    NOT NULL DEFAULT '',
     language       TEXT    NOT NULL,
@@ -22,8 +24,8 @@ CREATE TABLE campaigns (
     no                 TEXT    NOT NULL,
     region             TEXT    NOT NULL,
     district           TEXT    NOT NULL DEFAULT '',
-    country            TEXT    NOT NULL,
-    city               TEXT    NOT NULL,
+    country            TEXT    NOT NULL COLLATE NOCASE,
+    city               TEXT    NOT NULL COLLATE NOCASE,
     agreement_date     TEXT    NOT NULL,
     relationship       TEXT    NOT NULL CHECK (relationship IN ('sister', 'friendship')),
     relationship_label TEXT    NOT NULL,
@@ -37,6 +39,7 @@ CREATE TABLE campaigns (
 );
 
 CREATE INDEX campaigns_target ON campaigns (target_id);
+CREATE INDEX campaigns_country ON campaigns (country);
 
 -- Values the program generates once and keeps, such as the key that signs
 -- Message-IDs when the configuration gives none.
