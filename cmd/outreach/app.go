@@ -111,6 +111,7 @@ config/outreach.example.yaml documents them all.`,
 		a.workerCommand(),
 		a.schedulerCommand(),
 		a.runCommand(),
+		a.staffCommand(),
 		a.configCommand(),
 	)
 	return root

@@ -292,3 +292,29 @@ func TestErrorsAreOneLine(t *testing.T) {
 		t.Errorf("missing argument: exit %d %q", code, errs)
 	}
 }
+
+func TestStaffAccounts(t *testing.T) {
+	c := newCLI(t)
+	run := func(stdin string, args ...string) (string, string, int) {
+		var out, errb bytes.Buffer
+		code := run(context.Background(), args, env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, environ: c.env})
+		return out.String(), errb.String(), code
+	}
+	if out, errs, code := run("correct horse battery\n", "staff", "add", "anna@campaign.example"); code != 0 || !strings.Contains(out, "created") {
+		t.Fatalf("staff add: %d %s %s", code, out, errs)
+	}
+	if _, errs, code := run("short\n", "staff", "add", "bob@campaign.example"); code == 0 || !strings.Contains(errs, "at least 10 characters") {
+		t.Errorf("short password: %d %s", code, errs)
+	}
+	if out := c.ok("staff", "list"); !strings.Contains(out, "anna@campaign.example") || strings.Contains(out, "bob@") {
+		t.Errorf("staff list: %s", out)
+	}
+	token, errs, code := run("", "staff", "token", "create", "export", "--staff", "anna@campaign.example")
+	if code != 0 || !strings.HasPrefix(token, "otk_") {
+		t.Fatalf("token create: %d %q %s", code, token, errs)
+	}
+	if out := c.ok("staff", "token", "list"); !strings.Contains(out, "export") || strings.Contains(out, strings.TrimSpace(token)) {
+		t.Errorf("token list shows %q", out)
+	}
+	c.ok("staff", "token", "revoke", "export")
+}

@@ -315,3 +315,5 @@ func placeholders(n int) string {
 }
 
 func isNotFound(err error) bool { return errors.Is(err, errNotFound) }
+
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
