@@ -36,12 +36,9 @@ func (a *app) targetsCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				ids := ""
+				ids := make([]int64, len(cs))
 				for i, c := range cs {
-					if i > 0 {
-						ids += ","
-					}
-					ids += fmt.Sprint(c.ID)
+					ids[i] = c.ID
 				}
 				flags := ""
 				if t.DoNotContact {
@@ -50,7 +47,7 @@ func (a *app) targetsCommand() *cobra.Command {
 				if t.Suspect {
 					flags += "suspect(" + t.SuspectReason + ")"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.Email, t.Country, t.City, t.Language, t.TimeZone, ids, flags)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.Email, t.Country, t.City, t.Language, t.TimeZone, joinInts(ids), flags)
 			}
 			return tw.Flush()
 		},

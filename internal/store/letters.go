@@ -78,18 +78,10 @@ func (s *SQLite) Letters(ctx context.Context, f LetterFilter) ([]campaign.Letter
 
 // MarkQueued implements Store.
 func (s *SQLite) MarkQueued(ctx context.Context, ids []string) (int, error) {
-	n := 0
-	err := s.inTx(ctx, func(tx queryer) error {
-		for _, id := range ids {
-			ok, err := s.transition(ctx, tx, id, []campaign.LetterState{campaign.Planned}, campaign.Queued, "", nil)
-			if err != nil {
-				return err
-			}
-			if ok {
-				n++
-			}
-		}
-		return nil
+	var n int
+	err := s.inTx(ctx, func(tx queryer) (err error) {
+		n, err = s.transitionAll(ctx, tx, ids, []campaign.LetterState{campaign.Planned}, campaign.Queued, "")
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: mark letters queued: %w", err)
@@ -260,6 +252,22 @@ func (s *SQLite) transition(ctx context.Context, tx queryer, id string, from []c
 	args = append(args, id)
 	_, err = tx.ExecContext(ctx, "UPDATE letters SET "+strings.Join(cols, ", ")+" WHERE id = ?", args...)
 	return err == nil, err
+}
+
+// transitionAll applies one transition to several letters, counting those
+// that were in a state it applies to.
+func (s *SQLite) transitionAll(ctx context.Context, tx queryer, ids []string, from []campaign.LetterState, to campaign.LetterState, detail string) (int, error) {
+	n := 0
+	for _, id := range ids {
+		ok, err := s.transition(ctx, tx, id, from, to, detail, nil)
+		if err != nil {
+			return n, err
+		}
+		if ok {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // transitionTx runs one transition in a transaction of its own; a letter in

@@ -132,17 +132,9 @@ func (s *SQLite) CancelWave(ctx context.Context, id int64) (int, error) {
 		if err != nil {
 			return err
 		}
-		for _, lid := range ids {
-			ok, err := s.transition(ctx, tx, lid, []campaign.LetterState{campaign.Planned, campaign.Queued},
-				campaign.Cancelled, "wave cancelled", nil)
-			if err != nil {
-				return err
-			}
-			if ok {
-				n++
-			}
-		}
-		return nil
+		n, err = s.transitionAll(ctx, tx, ids, []campaign.LetterState{campaign.Planned, campaign.Queued},
+			campaign.Cancelled, "wave cancelled")
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: cancel wave %d: %w", id, err)
