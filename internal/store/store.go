@@ -15,6 +15,7 @@ import (
 // Store is the persistence the program needs. Implementations must be safe
 // for concurrent use.
 type Store interface {
+	SupporterStore
 	// ImportCampaigns adds or updates the given campaigns, keyed by ID, in
 	// one transaction. A date or note left empty in the import does not
 	// erase one already stored.
