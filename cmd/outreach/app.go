@@ -111,6 +111,8 @@ config/outreach.example.yaml documents them all.`,
 		a.workerCommand(),
 		a.schedulerCommand(),
 		a.runCommand(),
+		a.serveCommand(),
+		a.supportersCommand(),
 		a.configCommand(),
 	)
 	return root
