@@ -113,11 +113,11 @@ func (s *Service) Sign(ctx context.Context, id int64, f Form, ip string) (Receip
 		s.logger().Info("honeypot filled: letter ignored", "campaign", id)
 		return Receipt{Ignored: true}, nil
 	}
-	sig, err := f.Validate(s.MaxMessage)
-	if err != nil {
+	if _, _, err := s.OpenCampaign(ctx, id); err != nil {
 		return Receipt{}, err
 	}
-	if _, _, err := s.OpenCampaign(ctx, id); err != nil {
+	sig, err := f.Validate(s.MaxMessage)
+	if err != nil {
 		return Receipt{}, err
 	}
 	if s.Limiter != nil {
