@@ -42,6 +42,8 @@ fmt-check:
 unit:
 	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
 
+# Every benchmark, BenchmarkSignatures (internal/web: signatures accepted
+# per second through the HTTP endpoint) among them.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
