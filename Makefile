@@ -48,6 +48,8 @@ bench: deps
 	$(GO) test -run '^$$' -bench 'WavePipeline' -benchtime 1x ./internal/queue/
 	@echo "== SMTP delivery through the connection pool, vs one go-mail client =="
 	$(GO) test -run '^$$' -bench 'Send' -benchtime 2s ./internal/mailer/
+	@echo "== supporters' signatures accepted per second through the HTTP endpoint, confirmation mails queued =="
+	$(GO) test -run '^$$' -bench 'Signatures' -benchtime 3s ./internal/web/
 
 clean:
 	rm -rf bin

@@ -17,6 +17,9 @@ export OUTREACH_REDIS_ADDR=127.0.0.1:${OUTREACH_DEV_REDIS_PORT:-6379}
 export OUTREACH_SENDING_PER_MINUTE=${OUTREACH_SENDING_PER_MINUTE:-600}
 export OUTREACH_SENDING_PER_DOMAIN_PER_MINUTE=${OUTREACH_SENDING_PER_DOMAIN_PER_MINUTE:-60}
 export OUTREACH_SENDING_SCHEDULER_INTERVAL=2s
+# The supporters' pages, served by `outreach run`.
+export OUTREACH_WEB_LISTEN=${OUTREACH_WEB_LISTEN:-127.0.0.1:8080}
+export OUTREACH_WEB_BASE_URL=${OUTREACH_WEB_BASE_URL:-http://$OUTREACH_WEB_LISTEN}
 
 scripts/deps.sh
 scripts/dev-services.sh start
@@ -25,7 +28,7 @@ mkdir -p var
 "$BIN" import cities config/sister-cities.csv
 "$BIN" import contacts config/contacts.example.csv
 
-# outreach run: scheduler and worker in one process, in the background.
+# outreach run: scheduler, worker and web server in one process, in the background.
 pidfile=var/outreach.pid
 if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
 	echo "outreach run: already running (pid $(cat "$pidfile"))"
@@ -48,6 +51,7 @@ cat <<EOT
 
 The letters are in Mailpit, which kept them all (nothing left this machine):
   $(cat var/mailpit/where 2>/dev/null || echo "http://127.0.0.1:8025")
+Sign:    $OUTREACH_WEB_BASE_URL/act/1   (a supporter's page; the confirmation mail lands in Mailpit)
 More:    $BIN wave list | $BIN letter list --wave 1 | $BIN preview --city Montreal
 Stop:    make stop   (outreach run and the services started here)
 EOT

@@ -112,6 +112,8 @@ config/outreach.example.yaml documents them all.`,
 		a.schedulerCommand(),
 		a.runCommand(),
 		a.staffCommand(),
+		a.serveCommand(),
+		a.supportersCommand(),
 		a.configCommand(),
 	)
 	return root

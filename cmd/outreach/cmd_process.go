@@ -28,7 +28,7 @@ found half-sent (its worker died) is marked uncertain, not sent again.
 Several workers, on several machines, can share one Redis and one store.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.serve(cmd.Context(), false, true)
+			return a.serve(cmd.Context(), false, true, false)
 		},
 	}
 }
@@ -36,10 +36,10 @@ Several workers, on several machines, can share one Redis and one store.`,
 func (a *app) schedulerCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "scheduler",
-		Short: "Queue the letters of started waves, and re-queue any Redis lost",
+		Short: "Queue the letters of started waves, batch supporters' letters, and re-queue any Redis lost",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.serve(cmd.Context(), true, false)
+			return a.serve(cmd.Context(), true, false, false)
 		},
 	}
 }
@@ -47,10 +47,10 @@ func (a *app) schedulerCommand() *cobra.Command {
 func (a *app) runCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "run",
-		Short: "Run the scheduler and a worker in one process (the default on one machine)",
+		Short: "Run the scheduler, a worker and the web server in one process (the default on one machine)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.serve(cmd.Context(), true, true)
+			return a.serve(cmd.Context(), true, true, true)
 		},
 	}
 }
@@ -74,11 +74,12 @@ func (a *app) scheduler(ctx context.Context) (*queue.Scheduler, error) {
 	}, nil
 }
 
-// serve runs the scheduler loop and/or a worker until ctx ends.
-func (a *app) serve(ctx context.Context, withScheduler, withWorker bool) error {
+// serve runs the scheduler loop (with the supporters' batcher), a worker
+// and/or the web server until ctx ends.
+func (a *app) serve(ctx context.Context, withScheduler, withWorker, withWeb bool) error {
 	log := a.log()
 	var wg sync.WaitGroup
-	errc := make(chan error, 2)
+	errc := make(chan error, 4)
 	if withScheduler {
 		sched, err := a.scheduler(ctx)
 		if err != nil {
@@ -86,6 +87,11 @@ func (a *app) serve(ctx context.Context, withScheduler, withWorker bool) error {
 		}
 		wg.Go(func() { errc <- sched.Run(ctx) })
 		log.Info("scheduler started", "redis", a.cfg.Redis.Addr, "interval", a.cfg.Sending.SchedulerInterval)
+		batcher, done, err := a.batcher(ctx)
+		if err != nil {
+			return err
+		}
+		wg.Go(func() { errc <- batcher.Run(ctx); done() })
 	}
 	if withWorker {
 		stop, err := a.startWorker(ctx)
@@ -95,6 +101,16 @@ func (a *app) serve(ctx context.Context, withScheduler, withWorker bool) error {
 		wg.Go(func() {
 			<-ctx.Done()
 			stop()
+		})
+	}
+	if withWeb {
+		stop, err := a.startWeb(ctx)
+		if err != nil {
+			return err
+		}
+		wg.Go(func() {
+			<-ctx.Done()
+			errc <- stop()
 		})
 	}
 	<-ctx.Done()
@@ -132,6 +148,11 @@ func (a *app) startWorker(ctx context.Context) (stop func(), err error) {
 	sender := queue.NewSender(st, comp, m, mailer.NewLimiter(rdb, mailer.Limits{
 		Overall: a.cfg.Sending.PerMinute, PerDomain: a.cfg.Sending.PerDomainPerMinute,
 	}), a.log())
+	if err := a.addSupporterWriters(ctx, sender, comp); err != nil {
+		m.Close()
+		rdb.Close()
+		return nil, err
+	}
 	srv := queue.NewServer(a.redisOpt(), queue.WorkerConfig{
 		Concurrency: a.cfg.Sending.Concurrency, RetryBase: a.cfg.Sending.RetryDelay,
 		RetryMax: a.cfg.Sending.RetryMaxDelay, ShutdownTimeout: a.cfg.Sending.ShutdownTimeout, Log: a.log(),

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/mail"
+	"net/url"
 	"os"
 	"reflect"
 	"sort"
@@ -29,6 +30,8 @@ type Config struct {
 	Organisation Organisation `yaml:"organisation"`
 	Letters      Letters      `yaml:"letters"`
 	Sending      Sending      `yaml:"sending"`
+	Web          Web          `yaml:"web"`
+	Supporters   Supporters   `yaml:"supporters"`
 }
 
 // Store says where the campaign's data is kept.
@@ -120,6 +123,52 @@ type Sending struct {
 	SchedulerInterval time.Duration `yaml:"scheduler_interval"`
 }
 
+// Web is the HTTP server of `outreach serve`: the supporters' pages and
+// the JSON API.
+type Web struct {
+	// Listen is the address the server listens on (host:port).
+	Listen string `yaml:"listen"`
+	// BaseURL is where people reach the server, as links in mails name it
+	// (https://act.example.org behind a proxy).
+	BaseURL string `yaml:"base_url"`
+	// Secret keys the links in confirmation mails and the forms' CSRF
+	// tokens. Empty: one is generated and kept in the store.
+	Secret Secret `yaml:"secret"`
+	// RealIPHeader names the header a reverse proxy puts the client's
+	// address in (X-Forwarded-For, X-Real-IP); empty: the connection's
+	// address. Set it only behind a proxy that sets it.
+	RealIPHeader string `yaml:"real_ip_header"`
+}
+
+// Supporters holds how supporters' letters are taken, verified and
+// delivered.
+type Supporters struct {
+	// ConfirmWithin is how long a supporter has to confirm their address;
+	// an unconfirmed letter is then deleted.
+	ConfirmWithin time.Duration `yaml:"confirm_within"`
+	// KeepFor is how long a supporter's personal data is kept after their
+	// letter is delivered; it is then erased and only counted.
+	KeepFor time.Duration `yaml:"keep_for"`
+	// MessageMax is the longest personal message, in characters.
+	MessageMax int `yaml:"message_max"`
+	// PerIPPerHour and PerEmailPerDay bound the letters signed from one IP
+	// address and for one e-mail address (kept in Redis); 0: no limit.
+	PerIPPerHour   int `yaml:"per_ip_per_hour"`
+	PerEmailPerDay int `yaml:"per_email_per_day"`
+	// Mode is the delivery of campaigns that have none of their own:
+	// individual or digest.
+	Mode string `yaml:"mode"`
+	// DailyCap is the most individual letters an office gets in a day.
+	DailyCap int `yaml:"daily_cap"`
+	// WorkingHours are the offices' hours (Monday to Friday, in each
+	// office's time zone) within which letters arrive.
+	WorkingHours string `yaml:"working_hours"`
+	// DigestPeriod is how often a digest goes: day or week.
+	DigestPeriod string `yaml:"digest_period"`
+	// BatchInterval is how often the scheduler batches confirmed letters.
+	BatchInterval time.Duration `yaml:"batch_interval"`
+}
+
 // Default returns the settings used where neither the file nor the
 // environment says otherwise: everything on this machine, for trying the
 // program out.
@@ -137,6 +186,12 @@ func Default() Config {
 		Sending: Sending{
 			Concurrency: 4, MaxRetries: 10, RetryDelay: 30 * time.Second, RetryMaxDelay: time.Hour,
 			PerMinute: 60, PerDomainPerMinute: 10, ShutdownTimeout: time.Minute, SchedulerInterval: 10 * time.Second,
+		},
+		Web: Web{Listen: "127.0.0.1:8080", BaseURL: "http://127.0.0.1:8080"},
+		Supporters: Supporters{
+			ConfirmWithin: 72 * time.Hour, KeepFor: 90 * 24 * time.Hour, MessageMax: 2000,
+			PerIPPerHour: 20, PerEmailPerDay: 5, Mode: "individual", DailyCap: 20,
+			WorkingHours: "09:00-17:00", DigestPeriod: "day", BatchInterval: time.Minute,
 		},
 	}
 }
@@ -210,6 +265,35 @@ func (c Config) Validate() error {
 	}
 	if s := c.Letters.Secret.Value(); s != "" && len(s) < 16 {
 		return errors.New("letters.secret: must be at least 16 characters")
+	}
+	return c.validateSupporters()
+}
+
+func (c Config) validateSupporters() error {
+	if u, err := url.Parse(c.Web.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("web.base_url: %q is not an http(s) URL", c.Web.BaseURL)
+	}
+	if s := c.Web.Secret.Value(); s != "" && len(s) < 16 {
+		return errors.New("web.secret: must be at least 16 characters")
+	}
+	sp := c.Supporters
+	if sp.ConfirmWithin <= 0 || sp.KeepFor < 0 || sp.BatchInterval <= 0 {
+		return errors.New("supporters: confirm_within and batch_interval must be positive, keep_for not negative")
+	}
+	if sp.MessageMax < 1 || sp.DailyCap < 1 || sp.PerIPPerHour < 0 || sp.PerEmailPerDay < 0 {
+		return errors.New("supporters: message_max and daily_cap must be at least 1, the rate limits not negative")
+	}
+	if sp.Mode != "individual" && sp.Mode != "digest" {
+		return fmt.Errorf("supporters.mode: %q is not individual or digest", sp.Mode)
+	}
+	if sp.DigestPeriod != "day" && sp.DigestPeriod != "week" {
+		return fmt.Errorf("supporters.digest_period: %q is not day or week", sp.DigestPeriod)
+	}
+	from, to, ok := strings.Cut(sp.WorkingHours, "-")
+	a, errA := time.Parse("15:04", from)
+	b, errB := time.Parse("15:04", to)
+	if !ok || errA != nil || errB != nil || !b.After(a) {
+		return fmt.Errorf("supporters.working_hours: %q is not of the form 09:00-17:00", sp.WorkingHours)
 	}
 	return nil
 }

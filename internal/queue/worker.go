@@ -178,7 +178,12 @@ func (s *Sender) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		if err := s.Store.MarkSent(ctx, l.ID, now, reply, campaignDate); err != nil {
 			return err
 		}
-		log.Info("letter sent", "to", l.Email)
+		if l.TargetID != 0 {
+			log.Info("letter sent", "to", l.Email)
+		} else {
+			// Not an office: the address is a person's, kept out of logs.
+			log.Info("letter sent", "kind", l.Kind)
+		}
 		return nil
 	}
 	return s.failed(ctx, log, l, sendErr)

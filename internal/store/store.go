@@ -16,6 +16,7 @@ import (
 // for concurrent use.
 type Store interface {
 	StaffStore
+	SupporterStore
 
 	// ImportCampaigns adds or updates the given campaigns, keyed by ID, in
 	// one transaction. A date or note left empty in the import does not

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/spf13/cobra"
+
+	"github.com/outreach-campaign/outreach/internal/campaign"
+	"github.com/outreach-campaign/outreach/internal/letter"
+	"github.com/outreach-campaign/outreach/internal/queue"
+	"github.com/outreach-campaign/outreach/internal/supporters"
+	"github.com/outreach-campaign/outreach/internal/web"
+)
+
+func (a *app) serveCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the supporters' pages and the JSON API over HTTP",
+		Long: `Serve the public page of each campaign (/act/ID), where supporters sign their
+own letter to the mayor, the pages the links in confirmation mails open, and
+the JSON API (POST /api/campaigns/ID/letters), on web.listen. Confirmation
+mails are queued in Redis for the workers; confirmed letters are batched to
+the offices by "outreach scheduler". "outreach run" serves them too.
+Several serve processes can share one Redis and one store.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.serve(cmd.Context(), false, false, true)
+		},
+	}
+}
+
+// queueClient returns the client that queues letters, made on first use.
+func (a *app) queueClient() *queue.Client {
+	if a.queue == nil {
+		a.queue = queue.NewClient(a.redisOpt(), a.cfg.Sending.MaxRetries)
+	}
+	return a.queue
+}
+
+func (a *app) redisClient() *redis.Client {
+	return redis.NewClient(&redis.Options{Addr: a.cfg.Redis.Addr, Password: a.cfg.Redis.Password.Value(), DB: a.cfg.Redis.DB})
+}
+
+// webSecret is the configured web.secret, or one generated once and kept
+// in the store, so that every serve process signs links alike.
+func (a *app) webSecret(ctx context.Context) ([]byte, error) {
+	if s := a.cfg.Web.Secret.Value(); s != "" {
+		return []byte(s), nil
+	}
+	st, err := a.store(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s, err := st.GeneratedSecret(ctx, "web.secret", func() (string, error) {
+		b := make([]byte, 32)
+		if _, err := rand.Read(b); err != nil {
+			return "", err
+		}
+		return hex.EncodeToString(b), nil
+	})
+	return []byte(s), err
+}
+
+func (a *app) links(ctx context.Context) (*supporters.Links, error) {
+	secret, err := a.webSecret(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return supporters.NewLinks(secret, a.cfg.Web.BaseURL)
+}
+
+// supportersService wires the intake of supporters' letters; rdb keeps
+// the rate limits.
+func (a *app) supportersService(ctx context.Context, rdb redis.UniversalClient) (*supporters.Service, error) {
+	st, err := a.store(ctx)
+	if err != nil {
+		return nil, err
+	}
+	links, err := a.links(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sp := a.cfg.Supporters
+	return &supporters.Service{
+		Store: st, Queue: a.queueClient(), Links: links, Log: a.log(),
+		Limiter:    supporters.NewRateLimiter(rdb, supporters.Limits{PerIP: sp.PerIPPerHour, PerEmail: sp.PerEmailPerDay}),
+		MaxMessage: sp.MessageMax, ConfirmWithin: sp.ConfirmWithin,
+	}, nil
+}
+
+// startWeb starts the HTTP server; stop shuts it down, letting requests in
+// flight finish.
+func (a *app) startWeb(ctx context.Context) (stop func() error, err error) {
+	rdb := a.redisClient()
+	sup, err := a.supportersService(ctx, rdb)
+	if err != nil {
+		rdb.Close()
+		return nil, err
+	}
+	secret, err := a.webSecret(ctx)
+	if err != nil {
+		rdb.Close()
+		return nil, err
+	}
+	ws, err := web.New(web.Config{
+		BaseURL: a.cfg.Web.BaseURL, RealIPHeader: a.cfg.Web.RealIPHeader, Secret: secret,
+		KeepForDays: int(a.cfg.Supporters.KeepFor.Hours() / 24), Log: a.log(),
+	}, sup)
+	if err != nil {
+		rdb.Close()
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", a.cfg.Web.Listen)
+	if err != nil {
+		rdb.Close()
+		return nil, fmt.Errorf("serve: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           ws.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(a.log().Handler(), slog.LevelWarn),
+	}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.log().Error("web server stopped", "err", err)
+		}
+	}()
+	a.log().Info("web server started", "listen", ln.Addr().String(), "base_url", a.cfg.Web.BaseURL)
+	return func() error {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		err := srv.Shutdown(sctx)
+		rdb.Close()
+		a.log().Info("web server stopped")
+		return err
+	}, nil
+}
+
+// batcher wires the batcher of supporters' letters; done closes its Redis
+// connection once it has stopped.
+func (a *app) batcher(ctx context.Context) (b *supporters.Batcher, done func(), err error) {
+	st, err := a.store(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	sp := a.cfg.Supporters
+	hours, err := campaign.ParseWorkingHours(sp.WorkingHours)
+	if err != nil {
+		return nil, nil, fmt.Errorf("supporters.working_hours: %w", err)
+	}
+	rdb := a.redisClient()
+	return &supporters.Batcher{
+		Store: st, Queue: a.queueClient(), Hours: hours,
+		Defaults: campaign.Delivery{
+			Mode: campaign.DeliveryMode(sp.Mode), DailyCap: sp.DailyCap, Period: campaign.DigestPeriod(sp.DigestPeriod),
+		},
+		ConfirmWithin: sp.ConfirmWithin, KeepFor: sp.KeepFor, Interval: sp.BatchInterval,
+		Lease: supporters.NewLease(rdb, "outreach:supporters:batcher"), Log: a.log(),
+	}, func() { rdb.Close() }, nil
+}
+
+// addSupporterWriters lets a worker's sender write the confirmation mails,
+// supporters' letters and digests.
+func (a *app) addSupporterWriters(ctx context.Context, s *queue.Sender, comp *letter.Composer) error {
+	st, err := a.store(ctx)
+	if err != nil {
+		return err
+	}
+	links, err := a.links(ctx)
+	if err != nil {
+		return err
+	}
+	w := &supporters.Writers{
+		Store: st, Templates: comp.Templates, Signer: comp.Signer, Links: links, Org: comp.Org,
+		ReplyTo: comp.ReplyTo, ReplyToken: comp.ReplyToken, ConfirmWithin: a.cfg.Supporters.ConfirmWithin,
+	}
+	for kind, wr := range w.ByKind() {
+		s.Writers[kind] = wr
+	}
+	return nil
+}

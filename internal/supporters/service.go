@@ -1,0 +1,273 @@
+package supporters
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/outreach-campaign/outreach/internal/campaign"
+	"github.com/outreach-campaign/outreach/internal/store"
+)
+
+// Store is what supporters' letters need of the store.
+type Store interface {
+	store.SupporterStore
+	Campaign(ctx context.Context, id int64) (campaign.Campaign, error)
+	Campaigns(ctx context.Context, f store.CampaignFilter) ([]campaign.Campaign, error)
+	Target(ctx context.Context, email string) (campaign.Target, error)
+	TargetByID(ctx context.Context, id int64) (campaign.Target, error)
+	MarkQueued(ctx context.Context, ids []string) (int, error)
+}
+
+// Enqueuer queues a letter for sending; *queue.Client is one.
+type Enqueuer interface {
+	EnqueueLetter(ctx context.Context, l campaign.Letter) error
+}
+
+// Errors of intake and verification, each what the supporter is told.
+var (
+	// ErrNoCampaign: no such campaign, or its office cannot be written to.
+	ErrNoCampaign = errors.New("this campaign does not take letters")
+	// ErrAlreadySent: the supporter's letter has left (or is leaving) for
+	// the office and can no longer be changed or withdrawn.
+	ErrAlreadySent = errors.New("this letter has already been sent to the office")
+	// ErrSuperseded: the supporter signed again since this link was sent;
+	// the newest mail's link confirms the newest text.
+	ErrSuperseded = errors.New("this link is for an earlier version of the letter")
+	// ErrWithdrawn: the letter was withdrawn.
+	ErrWithdrawn = errors.New("this letter was withdrawn")
+)
+
+// RateLimitError is returned when a limit on signings is reached.
+type RateLimitError struct {
+	RetryAfter time.Duration
+}
+
+func (e *RateLimitError) Error() string {
+	return fmt.Sprintf("too many letters signed: try again in %s", e.RetryAfter.Round(time.Second))
+}
+
+// withdrawValidity is how long a withdrawal link works: the letter is
+// usually delivered or erased long before, and the link then says so.
+const withdrawValidity = 365 * 24 * time.Hour
+
+// Service takes supporters' letters and confirms or withdraws them.
+type Service struct {
+	Store Store
+	Queue Enqueuer
+	// Limiter, when set, bounds signings per IP and per address.
+	Limiter *RateLimiter
+	Links   *Links
+	// MaxMessage is the longest personal message, in characters.
+	MaxMessage int
+	// ConfirmWithin is how long a supporter has to confirm.
+	ConfirmWithin time.Duration
+	Now           func() time.Time
+	Log           *slog.Logger
+}
+
+// Receipt says what became of a signed letter.
+type Receipt struct {
+	// Ignored is set for a form that filled the honeypot: it looks
+	// accepted, and nothing was stored or sent.
+	Ignored   bool
+	Signature campaign.Signature
+	// Updated is set when the supporter had signed before and their
+	// letter was updated.
+	Updated bool
+}
+
+// OpenCampaign returns a campaign that takes letters, with its office.
+func (s *Service) OpenCampaign(ctx context.Context, id int64) (campaign.Campaign, campaign.Target, error) {
+	c, err := s.Store.Campaign(ctx, id)
+	if errors.Is(err, campaign.ErrNotFound) {
+		return c, campaign.Target{}, ErrNoCampaign
+	}
+	if err != nil {
+		return c, campaign.Target{}, err
+	}
+	if c.TargetEmail == "" {
+		return c, campaign.Target{}, ErrNoCampaign
+	}
+	t, err := s.Store.Target(ctx, c.TargetEmail)
+	if err != nil {
+		return c, t, err
+	}
+	if t.DoNotContact {
+		return c, t, ErrNoCampaign
+	}
+	return c, t, nil
+}
+
+// Sign takes a supporter's letter to campaign id, sent from ip: it checks
+// the form and the limits, stores the letter (or updates the supporter's
+// earlier one) pending confirmation, and queues the confirmation mail.
+// Mistakes give a *ValidationError, a reached limit a *RateLimitError;
+// either changes nothing.
+func (s *Service) Sign(ctx context.Context, id int64, f Form, ip string) (Receipt, error) {
+	if f.Website != "" {
+		// A bot filled the field people do not see. It is told nothing
+		// that would teach it otherwise.
+		s.logger().Info("honeypot filled: letter ignored", "campaign", id)
+		return Receipt{Ignored: true}, nil
+	}
+	if _, _, err := s.OpenCampaign(ctx, id); err != nil {
+		return Receipt{}, err
+	}
+	sig, err := f.Validate(s.MaxMessage)
+	if err != nil {
+		return Receipt{}, err
+	}
+	if s.Limiter != nil {
+		wait, err := s.Limiter.Allow(ctx, ip, sig.Email)
+		if err != nil {
+			return Receipt{}, err
+		}
+		if wait > 0 {
+			return Receipt{}, &RateLimitError{RetryAfter: wait}
+		}
+	}
+	sig.CampaignID = id
+	sig, conf, err := s.Store.SignLetter(ctx, sig)
+	if errors.Is(err, store.ErrConflict) {
+		return Receipt{}, ErrAlreadySent
+	}
+	if err != nil {
+		return Receipt{}, err
+	}
+	s.queue(ctx, conf)
+	return Receipt{Signature: sig, Updated: sig.Version > 1}, nil
+}
+
+// queue queues a confirmation mail and marks it queued. A failure is
+// logged, not returned: the letter is stored as planned, and the batcher
+// queues what is planned, so the supporter still gets their mail.
+func (s *Service) queue(ctx context.Context, l campaign.Letter) {
+	if err := s.Queue.EnqueueLetter(ctx, l); err != nil {
+		s.logger().Warn("confirmation mail not queued yet; the batcher will", "letter", l.ID, "err", err)
+		return
+	}
+	if _, err := s.Store.MarkQueued(ctx, []string{l.ID}); err != nil {
+		s.logger().Warn("confirmation mail queued but not marked", "letter", l.ID, "err", err)
+	}
+}
+
+// ConfirmationLinks returns the links of a signature's confirmation mail.
+func (s *Service) ConfirmationLinks(sig campaign.Signature) (confirm, withdraw string) {
+	return confirmationLinks(s.Links, sig, s.ConfirmWithin)
+}
+
+func confirmationLinks(l *Links, sig campaign.Signature, within time.Duration) (confirm, withdraw string) {
+	confirm = l.URL(Claim{Action: ActionConfirm, SignatureID: sig.ID, Version: sig.Version, Expires: sig.SignedAt.Add(within)})
+	withdraw = l.URL(Claim{Action: ActionWithdraw, SignatureID: sig.ID, Version: sig.Version, Expires: sig.SignedAt.Add(withdrawValidity)})
+	return confirm, withdraw
+}
+
+// Outcome is what following a link did.
+type Outcome struct {
+	Signature campaign.Signature
+	Campaign  campaign.Campaign
+	// Again is set when the link had been followed before: nothing
+	// changed.
+	Again bool
+}
+
+// Check reads a link's token without acting on it, for the page that asks
+// the supporter to confirm (a mail scanner that opens the link must not
+// confirm anything). It returns the same errors as Confirm and Withdraw
+// would, except for what only acting finds out.
+func (s *Service) Check(ctx context.Context, a Action, tok string) (Outcome, error) {
+	c, err := s.Links.Parse(a, tok, s.now())
+	if err != nil {
+		return Outcome{}, err
+	}
+	return s.outcome(ctx, c.SignatureID)
+}
+
+func (s *Service) outcome(ctx context.Context, sigID int64) (Outcome, error) {
+	sig, err := s.Store.Signature(ctx, sigID)
+	if errors.Is(err, campaign.ErrNotFound) {
+		return Outcome{}, ErrBadLink // signed by us, but not of this store
+	}
+	if err != nil {
+		return Outcome{}, err
+	}
+	c, err := s.Store.Campaign(ctx, sig.CampaignID)
+	if err != nil {
+		return Outcome{}, err
+	}
+	return Outcome{Signature: sig, Campaign: c}, nil
+}
+
+// Confirm confirms the letter a confirmation link names. A link followed
+// again confirms nothing more and says so (Outcome.Again); a link to an
+// earlier version gives ErrSuperseded, one whose time is up
+// ErrLinkExpired, a forged one ErrBadLink.
+func (s *Service) Confirm(ctx context.Context, tok string) (Outcome, error) {
+	c, err := s.Links.Parse(ActionConfirm, tok, s.now())
+	if err != nil {
+		return Outcome{}, err
+	}
+	o, err := s.outcome(ctx, c.SignatureID)
+	if err != nil {
+		return o, err
+	}
+	sig, err := s.Store.ConfirmSignature(ctx, c.SignatureID, c.Version)
+	o.Signature = sig
+	if !errors.Is(err, store.ErrConflict) {
+		return o, err
+	}
+	switch {
+	case sig.State == campaign.SignatureWithdrawn:
+		return o, ErrWithdrawn
+	case sig.State == campaign.SignatureExpired:
+		return o, ErrLinkExpired
+	case sig.Version != c.Version:
+		return o, ErrSuperseded
+	}
+	o.Again = true // confirmed before
+	return o, nil
+}
+
+// Withdraw withdraws the letter a withdrawal link names, if it has not
+// left for the office, and erases the supporter's data. A letter on its
+// way gives ErrAlreadySent; a link followed again says so (Outcome.Again).
+func (s *Service) Withdraw(ctx context.Context, tok string) (Outcome, error) {
+	c, err := s.Links.Parse(ActionWithdraw, tok, s.now())
+	if err != nil {
+		return Outcome{}, err
+	}
+	o, err := s.outcome(ctx, c.SignatureID)
+	if err != nil {
+		return o, err
+	}
+	sig, err := s.Store.WithdrawSignature(ctx, c.SignatureID)
+	o.Signature = sig
+	if !errors.Is(err, store.ErrConflict) {
+		return o, err
+	}
+	switch sig.State {
+	case campaign.SignatureWithdrawn:
+		o.Again = true
+		return o, nil
+	case campaign.SignatureExpired:
+		return o, ErrLinkExpired
+	}
+	return o, ErrAlreadySent
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Service) logger() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
+}

@@ -1,0 +1,200 @@
+package web
+
+import (
+	"errors"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/outreach-campaign/outreach/internal/campaign"
+	"github.com/outreach-campaign/outreach/internal/letter"
+	"github.com/outreach-campaign/outreach/internal/supporters"
+)
+
+// maxForm bounds a posted form or JSON body: a message at its longest is
+// far below it.
+const maxForm = 64 << 10
+
+// actPage is the public page of a campaign, with the form.
+type actPage struct {
+	base
+	Campaign     campaign.Campaign
+	Relationship string
+	Since        string
+	Addressee    string
+	Action       string
+	CSRF         string
+	Form         supporters.Form
+	// Problems are the form's mistakes by field, in the page's language.
+	Problems                               map[string]string
+	MaxName, MaxEmail, MaxCountry, MaxCity int
+	MaxMessage, KeepForDays                int
+}
+
+func (s *Server) actPage(w http.ResponseWriter, r *http.Request) {
+	s.showAct(w, r, http.StatusOK, pageLang(r), supporters.Form{}, nil)
+}
+
+// showAct renders the campaign's page, with a form filled in and its
+// problems when it was posted with mistakes.
+func (s *Server) showAct(w http.ResponseWriter, r *http.Request, status int, lang string, f supporters.Form, probs map[string]string) {
+	id, ok := campaignID(r.PathValue("campaign"))
+	if !ok {
+		s.failLang(w, r, lang, http.StatusNotFound, "error.no_campaign")
+		return
+	}
+	c, t, err := s.supporters.OpenCampaign(r.Context(), id)
+	if err != nil {
+		s.signError(w, r, lang, err)
+		return
+	}
+	tr := translator(lang)
+	p := actPage{
+		base:         newBase(r, lang, tr("act.title", campaignPlace(c))),
+		Campaign:     c,
+		Relationship: tr("relationship." + string(c.Relationship)),
+		Since:        strconv.Itoa(c.AgreementDate.Year),
+		Addressee:    addressee(t),
+		Action:       "/act/" + strconv.FormatInt(c.ID, 10),
+		CSRF:         s.csrf.token(w, r),
+		Form:         f,
+		Problems:     probs,
+		MaxName:      supporters.MaxName, MaxEmail: supporters.MaxEmail, MaxCountry: supporters.MaxCountry,
+		MaxCity: supporters.MaxCity, MaxMessage: s.supporters.MaxMessage, KeepForDays: s.cfg.KeepForDays,
+	}
+	s.render(w, status, lang, "act", p)
+}
+
+func (s *Server) actSubmit(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	if err := r.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			s.fail(w, r, http.StatusRequestEntityTooLarge, "error.too_large")
+			return
+		}
+		s.fail(w, r, http.StatusBadRequest, "error.internal")
+		return
+	}
+	lang := r.PostFormValue("lang")
+	if supporters.Language(lang) != lang {
+		lang = pageLang(r)
+	}
+	if !s.csrf.valid(r) {
+		s.failLang(w, r, lang, http.StatusForbidden, "error.csrf")
+		return
+	}
+	id, ok := campaignID(r.PathValue("campaign"))
+	if !ok {
+		s.failLang(w, r, lang, http.StatusNotFound, "error.no_campaign")
+		return
+	}
+	f := supporters.Form{
+		Name: r.PostFormValue("name"), Email: r.PostFormValue("email"), Country: r.PostFormValue("country"),
+		City: r.PostFormValue("city"), Message: r.PostFormValue("message"),
+		ReplyConsent: r.PostFormValue("reply_consent") != "", Lang: lang, Website: r.PostFormValue("website"),
+	}
+	rec, err := s.supporters.Sign(r.Context(), id, f, clientIP(r, s.cfg.RealIPHeader))
+	var verr *supporters.ValidationError
+	if errors.As(err, &verr) {
+		s.showAct(w, r, http.StatusUnprocessableEntity, lang, f, problemTexts(lang, verr))
+		return
+	}
+	if err != nil {
+		s.signError(w, r, lang, err)
+		return
+	}
+	q := url.Values{"lang": {lang}}
+	if rec.Updated {
+		q.Set("updated", "1")
+	}
+	http.Redirect(w, r, "/act/"+strconv.FormatInt(id, 10)+"/sent?"+q.Encode(), http.StatusSeeOther)
+}
+
+// sentPage says to look for the confirmation mail.
+type sentPage struct {
+	base
+	Campaign campaign.Campaign
+	Updated  bool
+	Hours    int
+}
+
+func (s *Server) actSent(w http.ResponseWriter, r *http.Request) {
+	lang := pageLang(r)
+	id, ok := campaignID(r.PathValue("campaign"))
+	if !ok {
+		s.failLang(w, r, lang, http.StatusNotFound, "error.no_campaign")
+		return
+	}
+	c, _, err := s.supporters.OpenCampaign(r.Context(), id)
+	if err != nil {
+		s.signError(w, r, lang, err)
+		return
+	}
+	s.render(w, http.StatusOK, lang, "sent", sentPage{
+		base:     newBase(r, lang, translator(lang)("sent.title")),
+		Campaign: c, Updated: r.URL.Query().Get("updated") == "1",
+		Hours: int(math.Round(s.supporters.ConfirmWithin.Hours())),
+	})
+}
+
+// signError answers a signing that failed for a reason other than the
+// form's mistakes.
+func (s *Server) signError(w http.ResponseWriter, r *http.Request, lang string, err error) {
+	var rl *supporters.RateLimitError
+	switch {
+	case errors.Is(err, supporters.ErrNoCampaign):
+		s.failLang(w, r, lang, http.StatusNotFound, "error.no_campaign")
+	case errors.Is(err, supporters.ErrAlreadySent):
+		s.failLang(w, r, lang, http.StatusConflict, "error.already_sent")
+	case errors.As(err, &rl):
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(rl.RetryAfter.Seconds()))))
+		s.failLang(w, r, lang, http.StatusTooManyRequests, "error.rate_limited", retryMinutes(rl.RetryAfter))
+	default:
+		s.log.Error("web: sign letter", "path", r.URL.Path, "err", err)
+		s.failLang(w, r, lang, http.StatusInternalServerError, "error.internal")
+	}
+}
+
+// problemTexts words a form's problems in lang, by field.
+func problemTexts(lang string, verr *supporters.ValidationError) map[string]string {
+	tr := translator(lang)
+	out := map[string]string{}
+	for _, p := range verr.Problems {
+		key := "problem." + p.Code
+		if p.Code == supporters.CodeCharacters && p.Field == "name" {
+			key += ".name"
+		}
+		if p.Code == supporters.CodeTooLong {
+			out[p.Field] = tr(key, p.Limit)
+		} else {
+			out[p.Field] = tr(key)
+		}
+	}
+	return out
+}
+
+func campaignID(s string) (int64, bool) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	return id, err == nil && id > 0
+}
+
+func campaignPlace(c campaign.Campaign) string {
+	return letter.PlaceName(c.City)
+}
+
+// addressee is who a campaign's letters are addressed to.
+func addressee(t campaign.Target) string {
+	switch {
+	case t.Mayor != "":
+		return t.Mayor
+	case t.Office != "":
+		return t.Office
+	}
+	return t.City
+}
+
+// retryMinutes rounds a wait up to whole minutes, at least one.
+func retryMinutes(d time.Duration) int { return max(1, int(math.Ceil(d.Minutes()))) }

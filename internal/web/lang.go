@@ -1,0 +1,213 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+
+	"golang.org/x/text/language"
+
+	"github.com/outreach-campaign/outreach/internal/supporters"
+)
+
+// languages the pages are written in, the first the default.
+var languages = []string{"en", "it", "fr"}
+
+var matcher = language.NewMatcher([]language.Tag{language.English, language.Italian, language.French})
+
+// pageLang is the language of a page: ?lang= when it names one of ours,
+// else the best match for Accept-Language, else English. (A form carries
+// its page's language in a field of its own.)
+func pageLang(r *http.Request) string {
+	if l := r.URL.Query().Get("lang"); l != "" && supporters.Language(l) == l {
+		return l
+	}
+	tags, _, err := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
+	if err != nil || len(tags) == 0 {
+		return languages[0]
+	}
+	_, i, _ := matcher.Match(tags...)
+	return languages[i]
+}
+
+// translator returns the text of a message key in lang, filled in with
+// args. Every key exists in every language (a test checks).
+func translator(lang string) func(key string, args ...any) string {
+	msgs := messages[lang]
+	return func(key string, args ...any) string {
+		s, ok := msgs[key]
+		if !ok {
+			s = messages["en"][key]
+		}
+		if len(args) == 0 {
+			return s
+		}
+		return fmt.Sprintf(s, args...)
+	}
+}
+
+// messages are the pages' words. Keys of field problems are
+// "problem.CODE", with "problem.characters.name" for names.
+var messages = map[string]map[string]string{
+	"en": {
+		"lang.name":               "English",
+		"site":                    "Sister City Campaign",
+		"act.title":               "Write to the mayor of %s",
+		"act.intro":               "%s is twinned with %s in South Korea. In South Korea, dogs and cats are still slaughtered for meat, often against the country's own laws. Ask the mayor to write to their Korean partner and urge it to end the dog and cat meat trade.",
+		"act.mayor":               "Addressed to: %s.",
+		"act.letter":              "Your letter asks the mayor to write to %s and urge it to enforce the law and end the dog and cat meat trade. Add a few words of your own if you like.",
+		"act.errors":              "Please correct the fields marked below.",
+		"field.name":              "Your name",
+		"field.email":             "Your e-mail address",
+		"field.country":           "Your country",
+		"field.city":              "Your city (optional)",
+		"field.message":           "Your message (optional, at most %d characters)",
+		"field.reply_consent":     "The mayor's office may reply to me directly (it will see my e-mail address).",
+		"field.website":           "Leave this field empty",
+		"act.submit":              "Sign my letter",
+		"act.privacy":             "We send you an e-mail to confirm your address: nothing reaches the office before you confirm. Your e-mail address is never shown to the office unless you tick the box above. We delete your details %d days after your letter is delivered.",
+		"problem.required":        "Please fill this in.",
+		"problem.too_long":        "This is too long: at most %d characters.",
+		"problem.invalid":         "This is not an e-mail address.",
+		"problem.line_break":      "Please write this on one line.",
+		"problem.characters":      "This contains characters that are not allowed.",
+		"problem.characters.name": "A name cannot contain <, > or @.",
+		"sent.title":              "Check your inbox",
+		"sent.body":               "We sent you an e-mail. Open the link in it to confirm your letter to the mayor of %s: nothing is sent before you do.",
+		"sent.updated":            "You had signed before: your letter is updated, and the new text needs confirming too.",
+		"sent.later":              "The link works for %d hours. Not there? Look in your spam folder.",
+		"confirm.title":           "Confirm your letter",
+		"confirm.body":            "Confirm your letter to the mayor of %s. Once confirmed, it is delivered to the mayor's office.",
+		"confirm.submit":          "Confirm my letter",
+		"confirm.done":            "Thank you: your letter is confirmed. It will be delivered to the mayor's office of %s.",
+		"confirm.again":           "Your letter was already confirmed: there is nothing more to do.",
+		"withdraw.title":          "Withdraw your letter",
+		"withdraw.body":           "Withdraw your letter to the mayor of %s? It will not be delivered and your details will be deleted.",
+		"withdraw.submit":         "Withdraw my letter",
+		"withdraw.done":           "Your letter is withdrawn and your details are deleted.",
+		"withdraw.again":          "This letter was already withdrawn.",
+		"error.title":             "Sorry",
+		"error.bad_link":          "This link is not valid. Please use the link exactly as it is in the e-mail.",
+		"error.expired":           "This link has expired. An unconfirmed letter is deleted after a while; you are welcome to sign again.",
+		"error.superseded":        "You signed again since this e-mail was sent. Please use the link in the newest e-mail.",
+		"error.withdrawn":         "This letter was withdrawn.",
+		"error.already_sent":      "This letter has already been sent to the mayor's office, so it can no longer be changed or withdrawn.",
+		"error.no_campaign":       "This campaign does not take letters.",
+		"error.rate_limited":      "Too many letters were signed from here or for this address. Please try again in %d minutes.",
+		"error.csrf":              "This form has expired, or your browser did not send its cookie. Please reload the page and try again.",
+		"error.not_found":         "There is no such page.",
+		"error.internal":          "Something went wrong on our side. Please try again later.",
+		"error.too_large":         "The form is too large.",
+		"back":                    "Back to the letter",
+		"relationship.sister":     "sister city",
+		"relationship.friendship": "friendship city",
+		"act.twinned":             "%s and %s: %s since %s",
+	},
+	"it": {
+		"lang.name":               "Italiano",
+		"site":                    "Sister City Campaign",
+		"act.title":               "Scrivi al sindaco di %s",
+		"act.intro":               "%s è gemellata con %s, in Corea del Sud. In Corea del Sud cani e gatti vengono ancora macellati per la loro carne, spesso contro le leggi del Paese. Chiedi al sindaco di scrivere al suo partner coreano per esortarlo a porre fine al commercio di carne di cane e di gatto.",
+		"act.mayor":               "Destinatario: %s.",
+		"act.letter":              "La tua lettera chiede al sindaco di scrivere a %s per esortarlo a far rispettare la legge e a porre fine al commercio di carne di cane e di gatto. Se vuoi, aggiungi qualche parola tua.",
+		"act.errors":              "Correggi i campi indicati qui sotto.",
+		"field.name":              "Il tuo nome",
+		"field.email":             "Il tuo indirizzo e-mail",
+		"field.country":           "Il tuo Paese",
+		"field.city":              "La tua città (facoltativo)",
+		"field.message":           "Il tuo messaggio (facoltativo, al massimo %d caratteri)",
+		"field.reply_consent":     "Il comune può rispondermi direttamente (vedrà il mio indirizzo e-mail).",
+		"field.website":           "Lascia vuoto questo campo",
+		"act.submit":              "Firma la mia lettera",
+		"act.privacy":             "Ti inviamo un'e-mail per confermare il tuo indirizzo: nulla arriva al comune prima della tua conferma. Il tuo indirizzo e-mail non viene mostrato al comune se non spunti la casella qui sopra. Cancelliamo i tuoi dati %d giorni dopo la consegna della lettera.",
+		"problem.required":        "Compila questo campo.",
+		"problem.too_long":        "Troppo lungo: al massimo %d caratteri.",
+		"problem.invalid":         "Questo non è un indirizzo e-mail.",
+		"problem.line_break":      "Scrivilo su una sola riga.",
+		"problem.characters":      "Contiene caratteri non ammessi.",
+		"problem.characters.name": "Un nome non può contenere <, > o @.",
+		"sent.title":              "Controlla la tua casella di posta",
+		"sent.body":               "Ti abbiamo inviato un'e-mail. Apri il link che contiene per confermare la tua lettera al sindaco di %s: nulla viene inviato prima.",
+		"sent.updated":            "Avevi già firmato: la tua lettera è aggiornata, e il nuovo testo va confermato.",
+		"sent.later":              "Il link è valido per %d ore. Non la trovi? Guarda nella cartella della posta indesiderata.",
+		"confirm.title":           "Conferma la tua lettera",
+		"confirm.body":            "Conferma la tua lettera al sindaco di %s. Una volta confermata, verrà consegnata al comune.",
+		"confirm.submit":          "Conferma la mia lettera",
+		"confirm.done":            "Grazie: la tua lettera è confermata. Verrà consegnata al comune di %s.",
+		"confirm.again":           "La tua lettera era già confermata: non c'è altro da fare.",
+		"withdraw.title":          "Ritira la tua lettera",
+		"withdraw.body":           "Vuoi ritirare la tua lettera al sindaco di %s? Non verrà consegnata e i tuoi dati verranno cancellati.",
+		"withdraw.submit":         "Ritira la mia lettera",
+		"withdraw.done":           "La tua lettera è stata ritirata e i tuoi dati cancellati.",
+		"withdraw.again":          "Questa lettera era già stata ritirata.",
+		"error.title":             "Spiacenti",
+		"error.bad_link":          "Questo link non è valido. Usa il link esattamente come appare nell'e-mail.",
+		"error.expired":           "Questo link è scaduto. Una lettera non confermata viene cancellata dopo un po' di tempo; puoi firmare di nuovo.",
+		"error.superseded":        "Hai firmato di nuovo dopo l'invio di questa e-mail. Usa il link dell'e-mail più recente.",
+		"error.withdrawn":         "Questa lettera è stata ritirata.",
+		"error.already_sent":      "Questa lettera è già stata inviata al comune: non può più essere modificata né ritirata.",
+		"error.no_campaign":       "Questa campagna non accetta lettere.",
+		"error.rate_limited":      "Troppe lettere firmate da qui o per questo indirizzo. Riprova tra %d minuti.",
+		"error.csrf":              "Il modulo è scaduto, oppure il browser non ha inviato il suo cookie. Ricarica la pagina e riprova.",
+		"error.not_found":         "Questa pagina non esiste.",
+		"error.internal":          "Qualcosa non ha funzionato da parte nostra. Riprova più tardi.",
+		"error.too_large":         "Il modulo è troppo grande.",
+		"back":                    "Torna alla lettera",
+		"relationship.sister":     "città gemellata",
+		"relationship.friendship": "città amica",
+		"act.twinned":             "%s e %s: %s dal %s",
+	},
+	"fr": {
+		"lang.name":               "Français",
+		"site":                    "Sister City Campaign",
+		"act.title":               "Écrivez au maire de %s",
+		"act.intro":               "%s est jumelée avec %s, en Corée du Sud. En Corée du Sud, des chiens et des chats sont encore abattus pour leur viande, souvent au mépris des lois du pays. Demandez au maire d'écrire à son partenaire coréen pour l'exhorter à mettre fin au commerce de viande de chien et de chat.",
+		"act.mayor":               "Destinataire : %s.",
+		"act.letter":              "Votre lettre demande au maire d'écrire à %s pour l'exhorter à faire appliquer la loi et à mettre fin au commerce de viande de chien et de chat. Ajoutez quelques mots si vous le souhaitez.",
+		"act.errors":              "Veuillez corriger les champs signalés ci-dessous.",
+		"field.name":              "Votre nom",
+		"field.email":             "Votre adresse électronique",
+		"field.country":           "Votre pays",
+		"field.city":              "Votre ville (facultatif)",
+		"field.message":           "Votre message (facultatif, %d caractères au plus)",
+		"field.reply_consent":     "La mairie peut me répondre directement (elle verra mon adresse électronique).",
+		"field.website":           "Laissez ce champ vide",
+		"act.submit":              "Signer ma lettre",
+		"act.privacy":             "Nous vous envoyons un courriel pour confirmer votre adresse : rien ne parvient à la mairie avant votre confirmation. Votre adresse n'est montrée à la mairie que si vous cochez la case ci-dessus. Nous supprimons vos coordonnées %d jours après la remise de votre lettre.",
+		"problem.required":        "Veuillez remplir ce champ.",
+		"problem.too_long":        "C'est trop long : %d caractères au plus.",
+		"problem.invalid":         "Ce n'est pas une adresse électronique.",
+		"problem.line_break":      "Veuillez l'écrire sur une seule ligne.",
+		"problem.characters":      "Ce champ contient des caractères non autorisés.",
+		"problem.characters.name": "Un nom ne peut contenir ni <, ni >, ni @.",
+		"sent.title":              "Consultez votre boîte de réception",
+		"sent.body":               "Nous vous avons envoyé un courriel. Ouvrez le lien qu'il contient pour confirmer votre lettre au maire de %s : rien n'est envoyé avant.",
+		"sent.updated":            "Vous aviez déjà signé : votre lettre est mise à jour, et le nouveau texte doit être confirmé.",
+		"sent.later":              "Le lien est valable %d heures. Rien reçu ? Regardez dans vos courriels indésirables.",
+		"confirm.title":           "Confirmez votre lettre",
+		"confirm.body":            "Confirmez votre lettre au maire de %s. Une fois confirmée, elle sera remise à la mairie.",
+		"confirm.submit":          "Confirmer ma lettre",
+		"confirm.done":            "Merci : votre lettre est confirmée. Elle sera remise à la mairie de %s.",
+		"confirm.again":           "Votre lettre était déjà confirmée : il n'y a plus rien à faire.",
+		"withdraw.title":          "Retirer votre lettre",
+		"withdraw.body":           "Retirer votre lettre au maire de %s ? Elle ne sera pas remise et vos coordonnées seront supprimées.",
+		"withdraw.submit":         "Retirer ma lettre",
+		"withdraw.done":           "Votre lettre est retirée et vos coordonnées sont supprimées.",
+		"withdraw.again":          "Cette lettre avait déjà été retirée.",
+		"error.title":             "Désolé",
+		"error.bad_link":          "Ce lien n'est pas valable. Utilisez le lien exactement tel qu'il figure dans le courriel.",
+		"error.expired":           "Ce lien a expiré. Une lettre non confirmée est supprimée au bout d'un certain temps ; vous pouvez signer à nouveau.",
+		"error.superseded":        "Vous avez signé à nouveau depuis l'envoi de ce courriel. Utilisez le lien du courriel le plus récent.",
+		"error.withdrawn":         "Cette lettre a été retirée.",
+		"error.already_sent":      "Cette lettre a déjà été envoyée à la mairie : elle ne peut plus être modifiée ni retirée.",
+		"error.no_campaign":       "Cette campagne n'accepte pas de lettres.",
+		"error.rate_limited":      "Trop de lettres ont été signées d'ici ou pour cette adresse. Réessayez dans %d minutes.",
+		"error.csrf":              "Ce formulaire a expiré, ou votre navigateur n'a pas envoyé son cookie. Rechargez la page et réessayez.",
+		"error.not_found":         "Cette page n'existe pas.",
+		"error.internal":          "Un problème est survenu de notre côté. Veuillez réessayer plus tard.",
+		"error.too_large":         "Le formulaire est trop volumineux.",
+		"back":                    "Retour à la lettre",
+		"relationship.sister":     "ville jumelle",
+		"relationship.friendship": "ville amie",
+		"act.twinned":             "%s et %s : %s depuis %s",
+	},
+}

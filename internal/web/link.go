@@ -1,0 +1,99 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/outreach-campaign/outreach/internal/supporters"
+)
+
+// linkKind is one of the two links of a confirmation mail.
+type linkKind struct {
+	action              supporters.Action
+	title, body, submit string // message keys
+	done, again         string
+}
+
+var (
+	linkConfirm = linkKind{action: supporters.ActionConfirm, title: "confirm.title", body: "confirm.body",
+		submit: "confirm.submit", done: "confirm.done", again: "confirm.again"}
+	linkWithdraw = linkKind{action: supporters.ActionWithdraw, title: "withdraw.title", body: "withdraw.body",
+		submit: "withdraw.submit", done: "withdraw.done", again: "withdraw.again"}
+)
+
+// linkPage asks the supporter to press the button; nothing changes until
+// they do.
+type linkPage struct {
+	base
+	Body, Submit, Action, CSRF string
+}
+
+// outcomePage says what pressing it did.
+type outcomePage struct {
+	base
+	Message string
+}
+
+func (s *Server) linkPage(k linkKind) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		lang := pageLang(r)
+		o, err := s.supporters.Check(r.Context(), k.action, r.PathValue("token"))
+		if err != nil {
+			s.linkError(w, r, lang, err)
+			return
+		}
+		tr := translator(lang)
+		s.render(w, http.StatusOK, lang, "link", linkPage{
+			base: newBase(r, lang, tr(k.title)), Body: tr(k.body, campaignPlace(o.Campaign)),
+			Submit: tr(k.submit), Action: r.URL.Path, CSRF: s.csrf.token(w, r),
+		})
+	}
+}
+
+func (s *Server) linkSubmit(k linkKind) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+		lang := r.PostFormValue("lang")
+		if supporters.Language(lang) != lang {
+			lang = pageLang(r)
+		}
+		if !s.csrf.valid(r) {
+			s.failLang(w, r, lang, http.StatusForbidden, "error.csrf")
+			return
+		}
+		do := s.supporters.Confirm
+		if k.action == supporters.ActionWithdraw {
+			do = s.supporters.Withdraw
+		}
+		o, err := do(r.Context(), r.PathValue("token"))
+		if err != nil {
+			s.linkError(w, r, lang, err)
+			return
+		}
+		tr := translator(lang)
+		msg := tr(k.done, campaignPlace(o.Campaign))
+		if o.Again {
+			msg = tr(k.again)
+		}
+		s.render(w, http.StatusOK, lang, "outcome", outcomePage{base: newBase(r, lang, tr(k.title)), Message: msg})
+	}
+}
+
+// linkError answers a link that does nothing, saying why.
+func (s *Server) linkError(w http.ResponseWriter, r *http.Request, lang string, err error) {
+	switch {
+	case errors.Is(err, supporters.ErrBadLink):
+		s.failLang(w, r, lang, http.StatusBadRequest, "error.bad_link")
+	case errors.Is(err, supporters.ErrLinkExpired):
+		s.failLang(w, r, lang, http.StatusGone, "error.expired")
+	case errors.Is(err, supporters.ErrSuperseded):
+		s.failLang(w, r, lang, http.StatusConflict, "error.superseded")
+	case errors.Is(err, supporters.ErrWithdrawn):
+		s.failLang(w, r, lang, http.StatusGone, "error.withdrawn")
+	case errors.Is(err, supporters.ErrAlreadySent):
+		s.failLang(w, r, lang, http.StatusConflict, "error.already_sent")
+	default:
+		s.log.Error("web: follow link", "err", err)
+		s.failLang(w, r, lang, http.StatusInternalServerError, "error.internal")
+	}
+}
