@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
+	"github.com/outreach-campaign/outreach/internal/auth"
 	"github.com/outreach-campaign/outreach/internal/campaign"
 	"github.com/outreach-campaign/outreach/internal/letter"
 	"github.com/outreach-campaign/outreach/internal/queue"
@@ -24,10 +25,13 @@ import (
 func (a *app) serveCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "serve",
-		Short: "Serve the supporters' pages and the JSON API over HTTP",
-		Long: `Serve the public page of each campaign (/act/ID), where supporters sign their
-own letter to the mayor, the pages the links in confirmation mails open, and
-the JSON API (POST /api/campaigns/ID/letters), on web.listen. Confirmation
+		Short: "Serve the staff UI, the public status page, the supporters' pages and the JSON APIs",
+		Long: `Serve on web.listen: the staff UI (log in at /login with an account made by
+"outreach staff add"), its JSON API under /api/v1/ (a session or an API token),
+the public campaign status table (/status, /status.csv, /status.json), the
+public page of each campaign (/act/ID), where supporters sign their own
+letter to the mayor, the pages the links in confirmation mails open, and the
+supporters' JSON API (POST /api/campaigns/ID/letters). Confirmation
 mails are queued in Redis for the workers; confirmed letters are batched to
 the offices by "outreach scheduler". "outreach run" serves them too.
 Several serve processes can share one Redis and one store.`,
@@ -119,6 +123,10 @@ func (a *app) startWeb(ctx context.Context) (stop func() error, err error) {
 		rdb.Close()
 		return nil, err
 	}
+	if err := a.addStaff(ctx, ws); err != nil {
+		rdb.Close()
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", a.cfg.Web.Listen)
 	if err != nil {
 		rdb.Close()
@@ -146,6 +154,23 @@ func (a *app) startWeb(ctx context.Context) (stop func() error, err error) {
 		a.log().Info("web server stopped")
 		return err
 	}, nil
+}
+
+// addStaff adds the staff UI, its API and the public status page.
+func (a *app) addStaff(ctx context.Context, ws *web.Server) error {
+	st, err := a.store(ctx)
+	if err != nil {
+		return err
+	}
+	comp, err := a.composer(ctx)
+	if err != nil {
+		return err
+	}
+	sched, err := a.scheduler(ctx)
+	if err != nil {
+		return err
+	}
+	return ws.WithStaff(&web.Staff{Store: st, Auth: auth.NewService(st), Scheduler: sched, Composer: comp})
 }
 
 // batcher wires the batcher of supporters' letters; done closes its Redis

@@ -15,10 +15,23 @@ import (
 type Series struct {
 	Name   string
 	Values []float64
-	// Class names the series in CSS (fill colour); "a" and "b" have
-	// colours in the SVG itself.
+	// Class names the series: "a" and "b" have colours of their own; the
+	// class is also set on its bars for style sheets.
 	Class string
 }
+
+// Colours are presentation attributes, not a style element, so that a
+// Content-Security-Policy without inline styles still shows them.
+var fills = map[string]string{"a": "#2f6db5", "b": "#e08a1e"}
+
+func fill(class string) string {
+	if f, ok := fills[class]; ok {
+		return f
+	}
+	return "#777"
+}
+
+const textAttrs = `font-family="sans-serif" font-size="12" fill="#333"`
 
 // Bars draws grouped vertical bars: for each label (a week, say) one bar
 // per series, with a value axis, the labels below (every nth when they
@@ -42,8 +55,8 @@ func Bars(title string, labels []string, series []Series, width, height int) str
 	for i := 0; i <= 4; i++ {
 		v := top5 * float64(i) / 4
 		y := top + plotH - plotH*float64(i)/4
-		fmt.Fprintf(&b, `<line class="grid" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`, left, y, left+plotW, y)
-		fmt.Fprintf(&b, `<text class="tick" x="%.1f" y="%.1f" text-anchor="end">%s</text>`, left-6, y+4, num(v))
+		fmt.Fprintf(&b, `<line class="grid" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#ddd"/>`, left, y, left+plotW, y)
+		fmt.Fprintf(&b, `<text class="tick" x="%.1f" y="%.1f" text-anchor="end" %s>%s</text>`, left-6, y+4, textAttrs, num(v))
 	}
 	if len(labels) > 0 && len(series) > 0 {
 		slot := plotW / float64(len(labels))
@@ -60,12 +73,12 @@ func Bars(title string, labels []string, series []Series, width, height int) str
 				if top5 > 0 {
 					h = plotH * v / top5
 				}
-				fmt.Fprintf(&b, `<rect class="bar %s" x="%.1f" y="%.1f" width="%.1f" height="%.1f"><title>%s, %s: %s</title></rect>`,
-					esc(s.Class), x0+barW*float64(j), top+plotH-h, math.Max(barW-1, 1), h, esc(s.Name), esc(label), num(v))
+				fmt.Fprintf(&b, `<rect class="bar %s" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s, %s: %s</title></rect>`,
+					esc(s.Class), x0+barW*float64(j), top+plotH-h, math.Max(barW-1, 1), h, fill(s.Class), esc(s.Name), esc(label), num(v))
 			}
 			if i%every == 0 {
-				fmt.Fprintf(&b, `<text class="label" x="%.1f" y="%.1f" text-anchor="middle">%s</text>`,
-					left+slot*(float64(i)+0.5), top+plotH+16, esc(label))
+				fmt.Fprintf(&b, `<text class="label" x="%.1f" y="%.1f" text-anchor="middle" %s>%s</text>`,
+					left+slot*(float64(i)+0.5), top+plotH+16, textAttrs, esc(label))
 			}
 		}
 	}
@@ -96,11 +109,11 @@ func Rates(title string, rows []Rate, width int) string {
 		if r.Whole > 0 {
 			share = float64(r.Part) / float64(r.Whole)
 		}
-		fmt.Fprintf(&b, `<text class="label" x="%.1f" y="%.1f" text-anchor="end">%s</text>`, left-8, y+rowH/2+4, esc(r.Label))
-		fmt.Fprintf(&b, `<rect class="track" x="%.1f" y="%.1f" width="%.1f" height="%.1f"/>`, left, y+4, plotW, rowH-8)
-		fmt.Fprintf(&b, `<rect class="bar a" x="%.1f" y="%.1f" width="%.1f" height="%.1f"><title>%s: %d of %d</title></rect>`,
-			left, y+4, plotW*share, rowH-8, esc(r.Label), r.Part, r.Whole)
-		fmt.Fprintf(&b, `<text class="value" x="%.1f" y="%.1f">%.0f%% (%d of %d)</text>`, left+plotW+6, y+rowH/2+4, share*100, r.Part, r.Whole)
+		fmt.Fprintf(&b, `<text class="label" x="%.1f" y="%.1f" text-anchor="end" %s>%s</text>`, left-8, y+rowH/2+4, textAttrs, esc(r.Label))
+		fmt.Fprintf(&b, `<rect class="track" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#eee"/>`, left, y+4, plotW, rowH-8)
+		fmt.Fprintf(&b, `<rect class="bar a" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s: %d of %d</title></rect>`,
+			left, y+4, plotW*share, rowH-8, fill("a"), esc(r.Label), r.Part, r.Whole)
+		fmt.Fprintf(&b, `<text class="value" x="%.1f" y="%.1f" %s>%.0f%% (%d of %d)</text>`, left+plotW+6, y+rowH/2+4, textAttrs, share*100, r.Part, r.Whole)
 	}
 	b.WriteString(`</svg>`)
 	return b.String()
@@ -110,14 +123,12 @@ func open(b *strings.Builder, title string, width, height int) {
 	fmt.Fprintf(b, `<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 %d %d" width="100%%" role="img" aria-label="%s">`,
 		width, height, esc(title))
 	fmt.Fprintf(b, `<title>%s</title>`, esc(title))
-	b.WriteString(`<style>.grid{stroke:#ddd}.tick,.label,.value,.legend{font:12px sans-serif;fill:#333}` +
-		`.bar.a{fill:#2f6db5}.bar.b{fill:#e08a1e}.track{fill:#eee}</style>`)
 }
 
 func legend(b *strings.Builder, series []Series, x, y float64) {
 	for _, s := range series {
-		fmt.Fprintf(b, `<rect class="bar %s" x="%.1f" y="%.1f" width="10" height="10"/>`, esc(s.Class), x, y-9)
-		fmt.Fprintf(b, `<text class="legend" x="%.1f" y="%.1f">%s</text>`, x+14, y, esc(s.Name))
+		fmt.Fprintf(b, `<rect class="bar %s" x="%.1f" y="%.1f" width="10" height="10" fill="%s"/>`, esc(s.Class), x, y-9, fill(s.Class))
+		fmt.Fprintf(b, `<text class="legend" x="%.1f" y="%.1f" %s>%s</text>`, x+14, y, textAttrs, esc(s.Name))
 		x += 24 + 7*float64(len(s.Name))
 	}
 }

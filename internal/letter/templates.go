@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	texttemplate "text/template"
@@ -121,6 +122,19 @@ var ErrNoTemplate = errors.New("no such template")
 func (t *Templates) Has(name, lang string) bool {
 	_, ok := t.sets[name+"."+lang]
 	return ok
+}
+
+// Names returns the names of the letters there are templates for, sorted.
+func (t *Templates) Names() []string {
+	var out []string
+	for key := range t.sets {
+		n, _, _ := strings.Cut(key, ".")
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Languages returns the languages name is written in, sorted.

@@ -37,6 +37,18 @@ type TemplateChecker interface {
 // marked do-not-contact and campaigns without an address are left out and
 // returned in the plan's Skipped.
 func CreateWave(ctx context.Context, st WaveStore, tpl TemplateChecker, spec WaveSpec, now time.Time) (campaign.Wave, campaign.Plan, error) {
+	w, plan, err := PlanWave(ctx, st, tpl, spec, now)
+	if err != nil {
+		return w, plan, err
+	}
+	w, letters, err := st.CreateWave(ctx, w, plan.Letters)
+	plan.Letters = letters
+	return w, plan, err
+}
+
+// PlanWave is CreateWave without storing anything: what the wave would
+// send, for a preview.
+func PlanWave(ctx context.Context, st WaveStore, tpl TemplateChecker, spec WaveSpec, now time.Time) (campaign.Wave, campaign.Plan, error) {
 	w := campaign.Wave{
 		Name: strings.TrimSpace(spec.Name), Template: spec.Template, Countries: spec.Countries,
 		CampaignIDs: spec.CampaignIDs, At: spec.At, LocalTime: spec.LocalTime,
@@ -89,7 +101,5 @@ func CreateWave(ctx context.Context, st WaveStore, tpl TemplateChecker, spec Wav
 			return w, plan, fmt.Errorf("the %q letter has no %s version, which %s needs", w.Template, lang, l.Email)
 		}
 	}
-	w, letters, err := st.CreateWave(ctx, w, plan.Letters)
-	plan.Letters = letters
-	return w, plan, err
+	return w, plan, nil
 }

@@ -48,6 +48,16 @@ func (s *SQLite) Letters(ctx context.Context, f LetterFilter) ([]campaign.Letter
 		where = append(where, "l.target_id = ?")
 		args = append(args, f.TargetID)
 	}
+	if f.CampaignID != 0 {
+		where = append(where, "l.id IN (SELECT letter_id FROM letter_campaigns WHERE campaign_id = ?)")
+		args = append(args, f.CampaignID)
+	}
+	if len(f.Kinds) > 0 {
+		where = append(where, "l.kind IN ("+placeholders(len(f.Kinds))+")")
+		for _, k := range f.Kinds {
+			args = append(args, string(k))
+		}
+	}
 	if len(f.States) > 0 {
 		where = append(where, "l.state IN ("+placeholders(len(f.States))+")")
 		for _, st := range f.States {

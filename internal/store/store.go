@@ -133,7 +133,10 @@ var ErrConflict = errors.New("state conflict")
 type LetterFilter struct {
 	WaveID   int64
 	TargetID int64
-	States   []campaign.LetterState
+	// CampaignID keeps letters that speak for this campaign.
+	CampaignID int64
+	Kinds      []campaign.LetterKind
+	States     []campaign.LetterState
 	// StartedWavesOnly keeps letters of started waves.
 	StartedWavesOnly bool
 	// UpdatedBefore keeps letters whose state has not changed since.

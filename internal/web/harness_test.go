@@ -24,7 +24,9 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
+	"golang.org/x/crypto/bcrypt"
 
+	"github.com/outreach-campaign/outreach/internal/auth"
 	"github.com/outreach-campaign/outreach/internal/campaign"
 	"github.com/outreach-campaign/outreach/internal/letter"
 	"github.com/outreach-campaign/outreach/internal/mailer"
@@ -75,6 +77,8 @@ type harnessOptions struct {
 	limits supporters.Limits
 	// mail starts Mailpit and a worker sending through it.
 	mail bool
+	// staff adds the staff UI, with one account (staffEmail, staffPassword).
+	staff bool
 }
 
 // harness is the whole path of supporters' letters: a store, a real
@@ -90,6 +94,7 @@ type harness struct {
 	srv     *httptest.Server
 	mailpit *testservers.MailpitServer
 	signer  *letter.Signer
+	auth    *auth.Service
 }
 
 func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -134,18 +139,46 @@ func newHarness(tb testing.TB, o harnessOptions) *harness {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	if h.signer, err = letter.NewSigner([]byte("letters-test-secret-0123456789"), "outreach.example"); err != nil {
+		tb.Fatal(err)
+	}
+	if o.staff {
+		h.addStaff(ws)
+	}
 	h.srv.Config.Handler = ws.Handler()
 	h.srv.Start()
 	tb.Cleanup(h.srv.Close)
 
-	if h.signer, err = letter.NewSigner([]byte("letters-test-secret-0123456789"), "outreach.example"); err != nil {
-		tb.Fatal(err)
-	}
 	if o.mail {
 		h.mailpit = testservers.Mailpit(tb)
 		h.worker(redisAddr, links)
 	}
 	return h
+}
+
+const (
+	staffEmail    = "anna@campaign.example"
+	staffPassword = "correct horse battery"
+)
+
+// addStaff adds the staff UI to ws, with one staff account.
+func (h *harness) addStaff(ws *Server) {
+	h.tb.Helper()
+	tpl, err := letter.LoadTemplates(templates.FS, "")
+	if err != nil {
+		h.tb.Fatal(err)
+	}
+	comp := &letter.Composer{Templates: tpl, Signer: h.signer,
+		Org: letter.Organisation{Name: "Sister City Campaign", Address: orgAddress}}
+	h.auth = auth.NewService(h.st)
+	h.auth.Now, h.auth.BcryptCost = h.clock.Now, bcrypt.MinCost
+	if _, err := h.auth.AddStaff(context.Background(), staffEmail, staffPassword); err != nil {
+		h.tb.Fatal(err)
+	}
+	sched := &queue.Scheduler{Store: h.st, Queue: h.queue, Log: quietLog(), Parallel: 2}
+	if err := ws.WithStaff(&Staff{Store: h.st, Auth: h.auth, Scheduler: sched, Composer: comp, Now: h.clock.Now}); err != nil {
+		h.tb.Fatal(err)
+	}
 }
 
 // seed stores the three campaigns and their offices.

@@ -13,7 +13,7 @@ import (
 	"github.com/outreach-campaign/outreach/internal/letter"
 )
 
-//go:embed templates/*.html
+//go:embed templates/*.html templates/staff/*.html
 var templateFS embed.FS
 
 //go:embed static

@@ -43,6 +43,9 @@ type Server struct {
 	pages      *pages
 	csrf       *csrf
 	log        *slog.Logger
+	// staff and staffPages serve the staff UI, once WithStaff is called.
+	staff      *Staff
+	staffPages staffTemplates
 }
 
 // New returns a Server taking supporters' letters through sup. Its
@@ -75,6 +78,9 @@ func New(cfg Config, sup *supporters.Service) (*Server, error) {
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	s.routes(mux)
+	if s.staff != nil {
+		s.staffRoutes(mux)
+	}
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusForbidden, "error.csrf")

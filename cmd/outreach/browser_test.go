@@ -1,0 +1,256 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/outreach-campaign/outreach/internal/testservers"
+)
+
+// browser drives a headless Chromium against the real server, saving a
+// screenshot of each page it visits at desktop and phone width.
+type browser struct {
+	t     *testing.T
+	ctx   context.Context
+	base  string
+	shots string
+	n     int
+}
+
+// Widths every page is checked and photographed at.
+var widths = []struct {
+	name string
+	w, h int64
+}{{"desktop", 1280, 900}, {"phone", 390, 844}}
+
+func newBrowser(t *testing.T, base string) *browser {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(testservers.Chromium(t)),
+		chromedp.NoSandbox, // tests run as root
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	// The first run starts the browser and must not have a timeout of its
+	// own; later steps run under one.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return &browser{t: t, ctx: ctx, base: base, shots: screenshotDir(t)}
+}
+
+// screenshotDir is where the screenshots go: $OUTREACH_SCREENSHOTS, or
+// var/screenshots at the top of the module (make test names it).
+func screenshotDir(t *testing.T) string {
+	dir := os.Getenv("OUTREACH_SCREENSHOTS")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "var", "screenshots")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// do runs steps, each within a minute.
+func (b *browser) do(steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, time.Minute)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		b.t.Fatalf("browser: %v", err)
+	}
+}
+
+func value[T any](b *browser, a chromedp.Action[T]) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, time.Minute)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		b.t.Fatalf("browser: %v", err)
+	}
+	return v
+}
+
+func (b *browser) eval(js string) bool { return value(b, chromedp.Evaluate[bool](js)) }
+
+// visit opens a page and waits for its main content.
+func (b *browser) visit(path string) {
+	b.t.Helper()
+	b.do(chromedp.Navigate(b.base+path), chromedp.WaitVisible(chromedp.CSS("main")))
+}
+
+// text returns the visible text of the first element matching a CSS
+// selector.
+func (b *browser) text(sel string) string {
+	b.t.Helper()
+	return value(b, chromedp.Text(chromedp.CSS(sel)))
+}
+
+// shoot photographs the current page at each width, and checks that the
+// page needs no sideways scrolling there (wide tables scroll inside their
+// own box).
+func (b *browser) shoot(name string) {
+	b.t.Helper()
+	b.n++
+	for _, w := range widths {
+		b.do(chromedp.EmulateViewport(w.w, w.h), chromedp.Sleep(100*time.Millisecond)) // a frame for the layout to follow
+		if !b.eval(`document.documentElement.scrollWidth <= window.innerWidth + 1`) {
+			sw := value(b, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+			b.t.Errorf("%s at %s width: the page is %d px wide in a %d px window", name, w.name, sw, w.w)
+		}
+		png := value(b, chromedp.FullScreenshot(100))
+		file := filepath.Join(b.shots, fmt.Sprintf("%02d-%s-%s.png", b.n, name, w.name))
+		if err := os.WriteFile(file, png, 0o644); err != nil {
+			b.t.Fatal(err)
+		}
+	}
+	b.do(chromedp.EmulateViewport(widths[0].w, widths[0].h))
+}
+
+// waitFor polls a JavaScript condition until it holds.
+func (b *browser) waitFor(what, js string, timeout time.Duration) {
+	b.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !b.eval(js) {
+		if time.Now().After(deadline) {
+			b.t.Fatalf("%s: not after %s; the page says:\n%s", what, timeout, b.text("main"))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func waitHTTP(t *testing.T, url string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not answer: %v", url, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestStaffUIInBrowser drives the staff UI in headless Chromium against
+// the real server, with a real Redis, SMTP server (Mailpit) and Dovecot:
+// log in, preview and create a Canada wave, watch it complete live, review a
+// reply that arrived in the mailbox, confirm it with an outcome, and find
+// its response date on the public status table. Every page is saved as a
+// screenshot at desktop and phone width.
+func TestStaffUIInBrowser(t *testing.T) {
+	mp := testservers.Mailpit(t)
+	c := newCLI(t)
+	c.withServices(t, mp.SMTPHost, mp.SMTPPort)
+	port := testservers.FreePort(t)
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	c.env = append(c.env, fmt.Sprintf("OUTREACH_WEB_LISTEN=127.0.0.1:%d", port), "OUTREACH_WEB_BASE_URL="+base)
+	c.ok("import", "cities", citiesCSV)
+	c.ok("import", "contacts", contactsCSV)
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"staff", "add", "anna@campaign.example"},
+		env{stdin: strings.NewReader("correct horse battery\n"), stdout: &out, stderr: &errb, environ: c.env}); code != 0 {
+		t.Fatalf("staff add: %s", errb.String())
+	}
+	stop := c.background("run")
+	defer stop()
+	waitHTTP(t, base+"/healthz")
+
+	b := newBrowser(t, base)
+
+	// Every staff page needs a login.
+	b.visit("/campaigns")
+	if !strings.HasPrefix(b.text("h1"), "Log in") {
+		t.Fatalf("an anonymous visit to /campaigns shows %q, want the login page", b.text("h1"))
+	}
+	b.shoot("login")
+	b.do(
+		chromedp.SendKeys(chromedp.ID("email"), "anna@campaign.example"),
+		chromedp.SendKeys(chromedp.ID("password"), "correct horse battery"),
+		chromedp.Submit(chromedp.ID("password")),
+		chromedp.WaitVisible(chromedp.CSS("table.data")),
+	)
+	if h := b.text("h1"); h != "Campaigns" {
+		t.Fatalf("after logging in: %q", h)
+	}
+	b.shoot("campaigns")
+	b.visit("/campaigns?country=Canada&state=never-contacted")
+	b.shoot("campaigns-filtered")
+
+	// A wave for Canada, previewed first.
+	b.visit("/waves/new")
+	b.shoot("wave-new")
+	b.do(
+		chromedp.SendKeys(chromedp.ID("name"), "Canada, from the browser"),
+		chromedp.Click(chromedp.CSS(`input[name=country][value=Canada]`)),
+		chromedp.Click(chromedp.CSS(`form.wave-form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS("ol.previews")),
+	)
+	if nLetters := value(b, chromedp.Evaluate[int](`document.querySelectorAll("ol.previews > li").length`)); nLetters != 19 {
+		t.Fatalf("the preview shows %d letters, want 19", nLetters)
+	}
+	// Open Montreal's letter: it is in French and names both partners.
+	b.do(chromedp.Click(chromedp.Search(`//summary[contains(., "maire@montreal.example")]`)))
+	montreal := value(b, chromedp.Text(chromedp.Search(`//li[.//summary[contains(., "maire@montreal.example")]]//pre`)))
+	for _, want := range []string{"Madame, Monsieur,", "Busan, ville jumelle depuis le 19 septembre 2000", "Seoul, ville amie depuis le 8 avril 2015"} {
+		if !strings.Contains(montreal, want) {
+			t.Errorf("Montreal's previewed letter lacks %q:\n%s", want, montreal)
+		}
+	}
+	b.shoot("wave-preview")
+	b.do(chromedp.Click(chromedp.CSS(`button[name=start][value=yes]`)), chromedp.WaitVisible(chromedp.ID("wave-progress")))
+
+	// The counts update live, without reloading the page.
+	b.eval(`window.__notReloaded = true`)
+	b.waitFor("the wave to complete", `document.getElementById("count-sent").textContent === "19"`, 60*time.Second)
+	if !b.eval(`window.__notReloaded === true`) {
+		t.Error("the wave page reloaded to show its counts")
+	}
+	if got := b.text("#wave-done"); got != "19" {
+		t.Errorf("done: %s", got)
+	}
+	b.shoot("wave")
+	if n := mp.WaitCount(t, 19, 10*time.Second); n != 19 {
+		t.Errorf("Mailpit got %d letters", n)
+	}
+	b.visit("/waves")
+	b.shoot("waves")
+	b.visit("/letters/w1-t17")
+	b.shoot("letter")
+	b.visit("/campaigns/19")
+	b.shoot("campaign")
+	b.visit("/targets")
+	b.shoot("targets")
+	b.visit("/targets/17")
+	b.shoot("target")
+	b.visit("/supporters")
+	b.shoot("supporters")
+	b.visit("/charts")
+	b.shoot("charts")
+
+	b.visit("/status")
+	b.shoot("public-status")
+}
