@@ -62,6 +62,10 @@ var Weights = map[string]float64{
 	SignalSenderDomain:    0.3,
 }
 
+// DefaultThreshold is the confidence at or above which a match is
+// confirmed when the configuration says nothing else.
+const DefaultThreshold = 0.85
+
 // Lookup is what matching needs to know about the campaign's letters and
 // offices; the store implements it.
 type Lookup interface {
