@@ -112,6 +112,9 @@ config/outreach.example.yaml documents them all.`,
 		a.schedulerCommand(),
 		a.runCommand(),
 		a.configCommand(),
+		a.pollerCommand(),
+		a.repliesCommand(),
+		a.devCommand(),
 	)
 	return root
 }

@@ -28,7 +28,7 @@ found half-sent (its worker died) is marked uncertain, not sent again.
 Several workers, on several machines, can share one Redis and one store.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.serve(cmd.Context(), false, true)
+			return a.serve(cmd.Context(), false, true, false)
 		},
 	}
 }
@@ -39,7 +39,7 @@ func (a *app) schedulerCommand() *cobra.Command {
 		Short: "Queue the letters of started waves, and re-queue any Redis lost",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.serve(cmd.Context(), true, false)
+			return a.serve(cmd.Context(), true, false, false)
 		},
 	}
 }
@@ -47,10 +47,12 @@ func (a *app) schedulerCommand() *cobra.Command {
 func (a *app) runCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "run",
-		Short: "Run the scheduler and a worker in one process (the default on one machine)",
-		Args:  cobra.NoArgs,
+		Short: "Run the scheduler, a worker and the reply poller in one process (the default on one machine)",
+		Long: `Run the scheduler, a worker and the reply poller in one process, the default
+on one machine. The poller is left out when imap.host is empty.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.serve(cmd.Context(), true, true)
+			return a.serve(cmd.Context(), true, true, a.cfg.IMAP.Host != "")
 		},
 	}
 }
@@ -74,11 +76,12 @@ func (a *app) scheduler(ctx context.Context) (*queue.Scheduler, error) {
 	}, nil
 }
 
-// serve runs the scheduler loop and/or a worker until ctx ends.
-func (a *app) serve(ctx context.Context, withScheduler, withWorker bool) error {
+// serve runs the scheduler loop, a worker and/or the reply poller until
+// ctx ends.
+func (a *app) serve(ctx context.Context, withScheduler, withWorker, withPoller bool) error {
 	log := a.log()
 	var wg sync.WaitGroup
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	if withScheduler {
 		sched, err := a.scheduler(ctx)
 		if err != nil {
@@ -96,6 +99,15 @@ func (a *app) serve(ctx context.Context, withScheduler, withWorker bool) error {
 			<-ctx.Done()
 			stop()
 		})
+	}
+	if withPoller {
+		p, err := a.poller(ctx)
+		if err != nil {
+			return err
+		}
+		wg.Go(func() { errc <- p.Run(ctx) })
+	} else if withScheduler && withWorker {
+		log.Info("reply poller off: imap.host is empty")
 	}
 	<-ctx.Done()
 	log.Info("stopping")
