@@ -6,7 +6,7 @@ BIN       := bin/outreach
 VAR       := var
 export CGO_ENABLED ?= 0
 
-.PHONY: all build run stop test vet fmt-check unit bench deps clean
+.PHONY: all build run stop test vet fmt-check unit fuzz corpus bench deps clean
 
 all: build
 
@@ -28,9 +28,10 @@ stop:
 deps:
 	scripts/deps.sh
 
-# Everything CI runs: vet, the gofmt check, and every test with the race
-# detector (which needs cgo, whatever the build uses).
-test: deps vet fmt-check unit
+# Everything CI runs: vet, the gofmt check, every test with the race
+# detector (which needs cgo, whatever the build uses), a short fuzz of the
+# mail parser, and the figures of the reply classifier on the corpus.
+test: deps vet fmt-check unit fuzz corpus
 
 vet:
 	$(GO) vet ./...
@@ -42,8 +43,23 @@ fmt-check:
 unit:
 	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
 
+# Parsing and classifying arbitrary bytes must never panic.
+FUZZTIME ?= 10s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParseClassify$$' -fuzztime $(FUZZTIME) ./internal/replies
+
+# How the classifier does on the corpus of real mail (testdata/corpus).
+corpus:
+	@out=$$($(GO) test -count=1 -run '^TestClassifyCorpus$$' -v ./internal/replies 2>&1); rc=$$?; \
+	echo "corpus classification (internal/replies/testdata/corpus):"; \
+	echo "$$out" | grep -E '^ +classify_test.go:[0-9]+: (bounce|auto-reply|human|bounce recipients found|hard bounces|soft bounces|delay warnings)' | sed 's/^ *classify_test.go:[0-9]*: /  /'; \
+	if [ $$rc -ne 0 ]; then echo "$$out"; exit $$rc; fi
+
+# Throughput figures. The reply poller's benchmark fills a Dovecot mailbox
+# with 10,000 messages first, so it runs once (-benchtime=1x).
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -run '^$$' -bench . -benchmem $$($(GO) list ./... | grep -v /internal/inbox)
+	$(GO) test -run '^$$' -bench . -benchtime=1x -benchmem ./internal/inbox
 
 clean:
 	rm -rf bin

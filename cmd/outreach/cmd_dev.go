@@ -16,9 +16,12 @@ import (
 	"github.com/outreach-campaign/outreach/internal/store"
 )
 
-// devMailboxUser is the user of the development mailbox that
+// The user and password of the development mailbox that
 // scripts/dev-services.sh starts (and internal/testservers in tests).
-const devMailboxUser = "campaign"
+const (
+	devMailboxUser     = "campaign"
+	devMailboxPassword = "campaign-dev"
+)
 
 func (a *app) devCommand() *cobra.Command {
 	cmd := &cobra.Command{
@@ -47,7 +50,8 @@ the result.
 It writes only to the local development mailbox that scripts/dev-services.sh
 starts: the imap settings must name a loopback address (127.0.0.1, ::1 or
 localhost), no TLS and the user "campaign". Anything else is refused, so that
-no made-up reply reaches a real campaign mailbox.`,
+no made-up reply reaches a real campaign mailbox. With imap.password empty it
+uses the development password.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -89,7 +93,11 @@ no made-up reply reaches a real campaign mailbox.`,
 			case bounce:
 				raw, what = devreply.Bounce(orig, now), "a bounce for "+orig.To
 			}
-			uid, err := inbox.Append(ctx, a.inboxConfig(), raw, now)
+			mailbox := a.inboxConfig()
+			if mailbox.Password == "" {
+				mailbox.Password = devMailboxPassword
+			}
+			uid, err := inbox.Append(ctx, mailbox, raw, now)
 			if err != nil {
 				return err
 			}

@@ -175,7 +175,25 @@ func (s *SQLite) recordReply(ctx context.Context, tx *sql.Tx, r campaign.Reply) 
 	if err := s.attachCampaigns(ctx, tx, r, r.CampaignIDs); err != nil {
 		return Recorded{}, err
 	}
-	return Recorded{ID: id}, s.applyReply(ctx, tx, r, r.CampaignIDs)
+	if r.SetsResponseDate() {
+		// A new reply can only give an earlier date: no need to look at
+		// every reply of its campaigns, as settleResponse does.
+		if err := s.earlierResponse(ctx, tx, r); err != nil {
+			return Recorded{}, err
+		}
+	}
+	return Recorded{ID: id}, s.applyReply(ctx, tx, r, nil)
+}
+
+// earlierResponse gives r's campaigns r's day as their response date when
+// they have none, or a later one that a reply gave.
+func (s *SQLite) earlierResponse(ctx context.Context, tx *sql.Tx, r campaign.Reply) error {
+	_, err := tx.ExecContext(ctx, `UPDATE campaigns SET response_date = rc.day, response_reply_id = rc.reply_id, updated_at = ?
+		FROM reply_campaigns rc WHERE rc.reply_id = ? AND rc.campaign_id = campaigns.id
+		AND (campaigns.response_date IS NULL OR campaigns.response_date > rc.day AND EXISTS
+			(SELECT 1 FROM reply_campaigns cur WHERE cur.reply_id = campaigns.response_reply_id
+			 AND cur.campaign_id = campaigns.id AND cur.day = campaigns.response_date))`, s.stamp(), r.ID)
+	return err
 }
 
 // attachCampaigns records the campaigns r answers for, each with the day

@@ -47,7 +47,7 @@ CREATE TABLE reply_campaigns (
     PRIMARY KEY (reply_id, campaign_id)
 );
 
-CREATE INDEX reply_campaigns_campaign ON reply_campaigns (campaign_id);
+CREATE INDEX reply_campaigns_campaign ON reply_campaigns (campaign_id, day);
 
 -- Where the poller stands in each mailbox. It changes in the transaction
 -- that records the replies up to it, so a message is recorded once.
