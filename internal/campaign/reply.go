@@ -102,7 +102,7 @@ type Reply struct {
 	From     string    `json:"from"`
 	FromName string    `json:"from_name,omitempty"`
 	Subject  string    `json:"subject"`
-	Date     time.Time `json:"date,omitempty"` // the Date header
+	Date     time.Time `json:"date,omitzero"` // the Date header
 	// ReceivedAt is when the mailbox got it (IMAP INTERNALDATE); its day
 	// in the office's time zone is the response date it gives.
 	ReceivedAt time.Time `json:"received_at"`
@@ -122,7 +122,7 @@ type Reply struct {
 	// Note is staff's note from the review; ReviewedAt is when staff last
 	// confirmed or rejected it.
 	Note       string    `json:"note,omitempty"`
-	ReviewedAt time.Time `json:"reviewed_at,omitempty"`
+	ReviewedAt time.Time `json:"reviewed_at,omitzero"`
 	CreatedAt  time.Time `json:"created_at"`
 }
 

@@ -79,7 +79,7 @@ type IMAP struct {
 	// how often IDLE is interrupted to look anyway (a server does not
 	// report everything to an idling client, such as a recreated mailbox).
 	PollInterval time.Duration `yaml:"poll_interval"`
-	// Timeout bounds connecting and each command.
+	// Timeout bounds connecting to the server.
 	Timeout time.Duration `yaml:"timeout"`
 	// ReconnectMax caps the wait between attempts to reconnect, which
 	// starts at a second and doubles.
