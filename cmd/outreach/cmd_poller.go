@@ -94,3 +94,6 @@ func letterText(st store.Store, comp *letter.Composer) func(context.Context, cam
 		return r.Text, err
 	}
 }
+
+// The store answers the matcher's lookups.
+var _ replies.Lookup = store.Store(nil)

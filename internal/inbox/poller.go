@@ -220,7 +220,6 @@ func (p *Poller) session(ctx context.Context, cfg Config) error {
 			err = pollWait(ctx, c, cfg.PollInterval)
 		}
 		if ctx.Err() != nil {
-			_ = c.Logout().Wait()
 			return nil
 		}
 		if err != nil {

@@ -112,7 +112,7 @@ func mail(name string, body string) []byte {
 }
 
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	d       *testservers.DovecotServer
 	st      *store.SQLite
 	spy     *spy
@@ -120,7 +120,7 @@ type harness struct {
 	addr    string // where the poller connects: Dovecot or a proxy
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	t.Helper()
 	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "outreach.db"))
 	if err != nil {
@@ -181,7 +181,7 @@ func (h *harness) waitReplies(n int) {
 	}
 }
 
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {

@@ -84,23 +84,26 @@ func (r *Recorder) Handle(ctx context.Context, batch []Message, cp store.Checkpo
 
 // reply makes the reply of one message. A message that cannot be read is
 // recorded all the same, for staff: nothing is dropped.
-func (r *Recorder) reply(ctx context.Context, msg Message, cp store.Checkpoint) (campaign.Reply, error) {
-	rep := campaign.Reply{
+func (r *Recorder) reply(ctx context.Context, msg Message, cp store.Checkpoint) (rep campaign.Reply, err error) {
+	rep = campaign.Reply{
 		Mailbox: cp.Mailbox, UIDValidity: cp.UIDValidity, UID: msg.UID, SHA256: campaign.HashRaw(msg.Raw),
 		Size: msg.Size, Oversized: msg.Oversized, Raw: msg.Raw, ReceivedAt: msg.InternalDate,
 	}
 	if msg.Oversized {
 		rep.Problems = append(rep.Problems, fmt.Sprintf("over the size limit (%d bytes): only the header was kept", msg.Size))
 	}
+	// A message the reader chokes on must not stop the poller for good
+	// (it would come again after every restart): it is kept for staff.
+	defer func() {
+		if p := recover(); p != nil {
+			r.logger().Error("inbox: the reader failed on a message; kept for staff", "uid", msg.UID, "panic", p)
+			rep = r.unreadable(rep, fmt.Sprintf("the reader failed on it: %v", p))
+			err = nil
+		}
+	}()
 	m, err := replies.Parse(msg.Raw)
 	if err != nil {
-		rep.Kind, rep.Status = campaign.ReplyHuman, campaign.ReplyUnmatched
-		rep.KindReason = "unreadable, kept for staff"
-		rep.Problems = append(rep.Problems, err.Error())
-		if rep.ReceivedAt.IsZero() {
-			rep.ReceivedAt = r.now()
-		}
-		return rep, nil
+		return r.unreadable(rep, err.Error()), nil
 	}
 	v := replies.Classify(m)
 	rep.MessageID, rep.Kind, rep.KindReason = m.MessageID, campaign.ReplyKind(v.Kind), v.Reason
@@ -138,6 +141,18 @@ func (r *Recorder) reply(ctx context.Context, msg Message, cp store.Checkpoint) 
 		rep.Status = campaign.ReplyPending // a letter that speaks for no campaign: staff decide
 	}
 	return rep, nil
+}
+
+// unreadable is rep as a message that could not be read: a person's until
+// staff say otherwise, matched to nothing.
+func (r *Recorder) unreadable(rep campaign.Reply, problem string) campaign.Reply {
+	rep.Kind, rep.Status, rep.KindReason = campaign.ReplyHuman, campaign.ReplyUnmatched, "unreadable, kept for staff"
+	rep.LetterID, rep.TargetID, rep.CampaignIDs, rep.Signals, rep.Confidence, rep.Bounce = "", 0, nil, nil, 0, nil
+	rep.Problems = append(rep.Problems, problem)
+	if rep.ReceivedAt.IsZero() {
+		rep.ReceivedAt = r.now()
+	}
+	return rep
 }
 
 func (r *Recorder) now() time.Time {

@@ -46,12 +46,12 @@ const (
 	SignalSenderDomain = "sender-domain"
 )
 
-// Weights of the signals. With the default threshold (0.85) a signed
+// weights of the signals. With the default threshold (0.85) a signed
 // reference alone confirms a match, and so do a subject reference from
 // the office's own address (0.88), or from its domain with the letter
 // quoted (0.92); a subject reference alone, or an office writing with
 // nothing that names a letter, waits for staff.
-var Weights = map[string]float64{
+var weights = map[string]float64{
 	SignalMessageID:       0.95,
 	SignalReplyToken:      0.95,
 	SignalBounceOriginal:  0.95,
@@ -61,6 +61,10 @@ var Weights = map[string]float64{
 	SignalBounceRecipient: 0.6,
 	SignalSenderDomain:    0.3,
 }
+
+// Weight is what a signal says alone: the chance, from 0 to 1, that the
+// letter it names is the one answered; 0 for an unknown signal.
+func Weight(signal string) float64 { return weights[signal] }
 
 // DefaultThreshold is the confidence at or above which a match is
 // confirmed when the configuration says nothing else.
@@ -246,7 +250,7 @@ func (x *matching) offices(m *Message, v Verdict) error {
 		t, err := lookup.Target(x.ctx, m.From)
 		switch {
 		case err == nil:
-			fs = append(fs, found{t, SignalSenderAddress, fmt.Sprintf("the sender %s is the office's address", m.From), Weights[SignalSenderAddress]})
+			fs = append(fs, found{t, SignalSenderAddress, fmt.Sprintf("the sender %s is the office's address", m.From), weights[SignalSenderAddress]})
 		case !errors.Is(err, campaign.ErrNotFound):
 			return fmt.Errorf("replies: match: %w", err)
 		default:
@@ -261,7 +265,7 @@ func (x *matching) offices(m *Message, v Verdict) error {
 			for _, t := range ts {
 				// A domain shared by several offices says less of each.
 				fs = append(fs, found{t, SignalSenderDomain, fmt.Sprintf("the sender %s writes from the office's domain %s", m.From, domain),
-					Weights[SignalSenderDomain] / float64(len(ts))})
+					weights[SignalSenderDomain] / float64(len(ts))})
 			}
 		}
 	}
@@ -274,7 +278,7 @@ func (x *matching) offices(m *Message, v Verdict) error {
 			if err != nil {
 				return fmt.Errorf("replies: match: %w", err)
 			}
-			fs = append(fs, found{t, SignalBounceRecipient, fmt.Sprintf("the failed recipient %s is the office's address", r), Weights[SignalBounceRecipient]})
+			fs = append(fs, found{t, SignalBounceRecipient, fmt.Sprintf("the failed recipient %s is the office's address", r), weights[SignalBounceRecipient]})
 		}
 	}
 	for _, f := range fs {
@@ -341,7 +345,7 @@ func (x *matching) quotedText(m *Message) error {
 		}
 		if share := sh.share(quote); share >= minQuotedShare {
 			c.signals = append(c.signals, campaign.Signal{Name: SignalQuotedLetter, LetterID: id,
-				Detail: fmt.Sprintf("the quoted text holds %.0f%% of the letter", 100*share), Weight: Weights[SignalQuotedLetter]})
+				Detail: fmt.Sprintf("the quoted text holds %.0f%% of the letter", 100*share), Weight: weights[SignalQuotedLetter]})
 		}
 	}
 	return nil
@@ -359,7 +363,7 @@ func (x *matching) add(id, name, detail string) error {
 		return err
 	}
 	c := x.candidate(*l)
-	c.signals = append(c.signals, campaign.Signal{Name: name, Detail: detail, LetterID: id, Weight: Weights[name]})
+	c.signals = append(c.signals, campaign.Signal{Name: name, Detail: detail, LetterID: id, Weight: weights[name]})
 	return nil
 }
 

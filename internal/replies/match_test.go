@@ -28,7 +28,7 @@ type offices struct {
 
 var sent = time.Date(2017, 7, 25, 13, 0, 0, 0, time.UTC)
 
-func newOffices(t *testing.T) *offices {
+func newOffices(t testing.TB) *offices {
 	t.Helper()
 	tpl, err := letter.LoadTemplates(templates.FS, "")
 	if err != nil {
@@ -110,7 +110,7 @@ func (o *offices) SentLetters(_ context.Context, targetID int64) ([]campaign.Let
 }
 
 // rendered is the letter as sent: its subject and text.
-func (o *offices) rendered(t *testing.T, id string) letter.Rendered {
+func (o *offices) rendered(t testing.TB, id string) letter.Rendered {
 	t.Helper()
 	l := o.letters[id]
 	_, r, err := o.comp.Compose(letter.Letter{ID: l.ID, Template: l.Template, Target: o.targets[l.TargetID],
@@ -326,8 +326,8 @@ func TestMatchConfidenceGrows(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if i == 0 && got.Confidence != replies.Weights[replies.SignalSubjectRef] {
-			t.Errorf("a reference twice in the subject: confidence %.3f, want %.3f once", got.Confidence, replies.Weights[replies.SignalSubjectRef])
+		if i == 0 && got.Confidence != replies.Weight(replies.SignalSubjectRef) {
+			t.Errorf("a reference twice in the subject: confidence %.3f, want %.3f once", got.Confidence, replies.Weight(replies.SignalSubjectRef))
 		}
 		if got.Confidence <= last {
 			t.Errorf("step %d (%s): confidence %.3f did not grow from %.3f", i, extra, got.Confidence, last)
