@@ -126,19 +126,9 @@ func devMailbox(m config.IMAP) error {
 	return nil
 }
 
-// sentLetter is letter l as it was sent: rendered again from the same
-// templates and data.
+// sentLetter is letter l as it was sent, for an answer to quote.
 func sentLetter(ctx context.Context, st store.Store, comp *letter.Composer, l campaign.Letter) (devreply.Letter, error) {
-	t, err := st.TargetByID(ctx, l.TargetID)
-	if err != nil {
-		return devreply.Letter{}, err
-	}
-	cs, err := st.Campaigns(ctx, store.CampaignFilter{IDs: l.CampaignIDs})
-	if err != nil {
-		return devreply.Letter{}, err
-	}
-	_, r, err := comp.Compose(letter.Letter{ID: l.ID, Template: l.Template, Target: t, Campaigns: cs,
-		Date: l.SentAt, InReplyTo: l.InReplyTo})
+	t, r, err := rendered(ctx, st, comp, l)
 	if err != nil {
 		return devreply.Letter{}, err
 	}
