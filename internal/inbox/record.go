@@ -106,7 +106,7 @@ func (r *Recorder) reply(ctx context.Context, msg Message, cp store.Checkpoint) 
 		return r.unreadable(rep, err.Error()), nil
 	}
 	v := replies.Classify(m)
-	rep.MessageID, rep.Kind, rep.KindReason = m.MessageID, campaign.ReplyKind(v.Kind), v.Reason
+	rep.MessageID, rep.Kind, rep.KindReason = m.MessageID, replyKind(v.Kind), v.Reason
 	rep.From, rep.FromName, rep.Subject, rep.Date = m.From, m.FromName, m.Subject, m.Date
 	rep.NewText = m.NewText
 	rep.Problems = append(rep.Problems, m.Problems...)
@@ -141,6 +141,18 @@ func (r *Recorder) reply(ctx context.Context, msg Message, cp store.Checkpoint) 
 		rep.Status = campaign.ReplyPending // a letter that speaks for no campaign: staff decide
 	}
 	return rep, nil
+}
+
+// replyKind is the campaign's name for a classification; anything else
+// than an auto-reply or a bounce is a person's.
+func replyKind(k replies.Kind) campaign.ReplyKind {
+	switch k {
+	case replies.AutoReply:
+		return campaign.ReplyAuto
+	case replies.Bounce:
+		return campaign.ReplyBounce
+	}
+	return campaign.ReplyHuman
 }
 
 // unreadable is rep as a message that could not be read: a person's until
