@@ -140,6 +140,10 @@ func (r *Recorder) reply(ctx context.Context, msg Message, cp store.Checkpoint) 
 	if rep.Status == campaign.ReplyConfirmed && len(rep.CampaignIDs) == 0 {
 		rep.Status = campaign.ReplyPending // a letter that speaks for no campaign: staff decide
 	}
+	if err := rep.Validate(); err != nil {
+		// The store would refuse the whole batch, again and again.
+		return r.unreadable(rep, "could not be recorded as read: "+err.Error()), nil
+	}
 	return rep, nil
 }
 
