@@ -6,7 +6,7 @@ BIN       := bin/outreach
 VAR       := var
 export CGO_ENABLED ?= 0
 
-.PHONY: all build run stop test vet fmt-check unit bench deps clean
+.PHONY: all build run stop test vet fmt-check unit fuzz corpus bench deps clean
 
 all: build
 
@@ -28,9 +28,10 @@ stop:
 deps:
 	scripts/deps.sh
 
-# Everything CI runs: vet, the gofmt check, and every test with the race
-# detector (which needs cgo, whatever the build uses).
-test: deps vet fmt-check unit
+# Everything CI runs: vet, the gofmt check, every test with the race
+# detector (which needs cgo, whatever the build uses), a short fuzz of the
+# mail parser, and the figures of the reply classifier on the corpus.
+test: deps vet fmt-check unit fuzz corpus
 
 vet:
 	$(GO) vet ./...
@@ -42,12 +43,28 @@ fmt-check:
 unit:
 	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
 
+# Parsing and classifying arbitrary bytes must never panic. Minimising each
+# new input for a second rather than the default minute leaves the short run
+# to exploring.
+FUZZTIME ?= 10s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParseClassify$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/replies
+
+# How the classifier does on the corpus of real mail (testdata/corpus).
+corpus:
+	@out=$$($(GO) test -count=1 -run '^TestClassifyCorpus$$' -v ./internal/replies 2>&1); rc=$$?; \
+	echo "corpus classification (internal/replies/testdata/corpus):"; \
+	echo "$$out" | grep -E '^ +classify_test.go:[0-9]+: (bounce|auto-reply|human|bounce recipients found|hard bounces|soft bounces|delay warnings)' | sed 's/^ *classify_test.go:[0-9]*: /  /'; \
+	if [ $$rc -ne 0 ]; then echo "$$out"; exit $$rc; fi
+
 # Throughput next to the raw limit measured in the same run, and the ratio.
 bench: deps
 	@echo "== wave pipeline: 20,000 letters through Redis, SMTP and the store, vs go-mail alone =="
 	$(GO) test -run '^$$' -bench 'WavePipeline' -benchtime 1x ./internal/queue/
 	@echo "== SMTP delivery through the connection pool, vs one go-mail client =="
 	$(GO) test -run '^$$' -bench 'Send' -benchtime 2s ./internal/mailer/
+	@echo "== replies: 10,000 messages in Dovecot fetched, classified, matched and stored, vs go-imap fetching alone =="
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./internal/inbox/
 	@echo "== supporters' signatures accepted per second through the HTTP endpoint, confirmation mails queued =="
 	$(GO) test -run '^$$' -bench 'Signatures' -benchtime 3s ./internal/web/
 

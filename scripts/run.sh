@@ -3,9 +3,10 @@
 # mayor. Starts Redis (if none answers), Mailpit as the SMTP server and
 # Dovecot as the campaign mailbox (scripts/dev-services.sh), imports the
 # twinning table and the example contacts into var/, starts `outreach run`
-# in the background, sends a first wave (the Canadian campaigns) and says
-# where to look. Safe to run again: imports change nothing the second time
-# and the first wave is sent once.
+# (scheduler, worker and reply poller) in the background, sends a first wave
+# (the Canadian campaigns) and says where to look, and how to put a reply
+# into the mailbox. Safe to run again: imports change nothing the second
+# time and the first wave is sent once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,10 +26,31 @@ scripts/deps.sh
 scripts/dev-services.sh start
 mkdir -p var
 
+# The reply poller reads the Dovecot mailbox dev-services.sh started; when
+# Dovecot could not start, the poller is off (an empty imap.host).
+dovecot_pid=$(cat var/dovecot/dovecot.pid 2>/dev/null || true)
+if [ -n "$dovecot_pid" ] && kill -0 "$dovecot_pid" 2>/dev/null; then
+	export OUTREACH_IMAP_HOST=127.0.0.1 OUTREACH_IMAP_PORT=${OUTREACH_DEV_IMAP_PORT:-10143} OUTREACH_IMAP_TLS=none
+	export OUTREACH_IMAP_USERNAME=campaign OUTREACH_IMAP_PASSWORD=campaign-dev
+	imap=on
+else
+	export OUTREACH_IMAP_HOST=
+	imap=off
+fi
+
 "$BIN" import cities config/sister-cities.csv
 "$BIN" import contacts config/contacts.example.csv
 
-# outreach run: scheduler, worker and web server in one process, in the background.
+# A staff account for the web UI, made once for this trial.
+staff_note="log in with the account made before (set a new password: $BIN staff passwd staff@outreach.example)"
+if ! "$BIN" staff list | grep -q .; then
+	pw=$(head -c 18 /dev/urandom | base64 | tr -d '/+=' | cut -c1-16)
+	echo "$pw" | "$BIN" staff add staff@outreach.example >/dev/null
+	staff_note="log in as staff@outreach.example with the password $pw (made for this trial; shown once)"
+fi
+
+# outreach run: scheduler, worker, web server and reply poller in one
+# process, in the background.
 pidfile=var/outreach.pid
 if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
 	echo "outreach run: already running (pid $(cat "$pidfile"))"
@@ -51,7 +73,25 @@ cat <<EOT
 
 The letters are in Mailpit, which kept them all (nothing left this machine):
   $(cat var/mailpit/where 2>/dev/null || echo "http://127.0.0.1:8025")
+Staff:   $OUTREACH_WEB_BASE_URL/   $staff_note
+Public:  $OUTREACH_WEB_BASE_URL/status   (the campaign status table, with CSV and JSON)
 Sign:    $OUTREACH_WEB_BASE_URL/act/1   (a supporter's page; the confirmation mail lands in Mailpit)
 More:    $BIN wave list | $BIN letter list --wave 1 | $BIN preview --city Montreal
+EOT
+if [ "$imap" = on ]; then
+	montreal=$("$BIN" letter list --wave 1 | awk '$2 == "maire@montreal.example" { print $1 }')
+	cat <<EOT
+
+Replies: the poller reads the development mailbox (Dovecot, $(cat var/dovecot/where 2>/dev/null)).
+Put the answer of Montreal's office into it, and see its campaigns' response date recorded:
+  $BIN dev reply --letter ${montreal:-w1-t17}      (--auto: an out-of-office; --bounce: a bounce)
+  $BIN replies list
+  $BIN status --country Canada
+EOT
+else
+	echo
+	echo "Replies: the poller is off, Dovecot did not start (see above)."
+fi
+cat <<EOT
 Stop:    make stop   (outreach run and the services started here)
 EOT

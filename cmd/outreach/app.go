@@ -115,6 +115,9 @@ config/outreach.example.yaml documents them all.`,
 		a.serveCommand(),
 		a.supportersCommand(),
 		a.configCommand(),
+		a.pollerCommand(),
+		a.repliesCommand(),
+		a.devCommand(),
 	)
 	return root
 }

@@ -175,8 +175,7 @@ func TestStaffUIInBrowser(t *testing.T) {
 		env{stdin: strings.NewReader("correct horse battery\n"), stdout: &out, stderr: &errb, environ: c.env}); code != 0 {
 		t.Fatalf("staff add: %s", errb.String())
 	}
-	stop := c.background("run")
-	defer stop()
+	c.background("run")
 	waitHTTP(t, base+"/healthz")
 
 	b := newBrowser(t, base)

@@ -28,7 +28,7 @@ found half-sent (its worker died) is marked uncertain, not sent again.
 Several workers, on several machines, can share one Redis and one store.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.serve(cmd.Context(), false, true, false)
+			return a.serve(cmd.Context(), false, true, false, false)
 		},
 	}
 }
@@ -39,7 +39,7 @@ func (a *app) schedulerCommand() *cobra.Command {
 		Short: "Queue the letters of started waves, batch supporters' letters, and re-queue any Redis lost",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.serve(cmd.Context(), true, false, false)
+			return a.serve(cmd.Context(), true, false, false, false)
 		},
 	}
 }
@@ -47,10 +47,13 @@ func (a *app) schedulerCommand() *cobra.Command {
 func (a *app) runCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "run",
-		Short: "Run the scheduler, a worker and the web server in one process (the default on one machine)",
-		Args:  cobra.NoArgs,
+		Short: "Run the scheduler, a worker, the web server and the reply poller in one process (the default on one machine)",
+		Long: `Run the scheduler, a worker, the web server and the reply poller in one
+process, the default on one machine. The poller is left out when imap.host is
+empty.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.serve(cmd.Context(), true, true, true)
+			return a.serve(cmd.Context(), true, true, true, a.cfg.IMAP.Host != "")
 		},
 	}
 }
@@ -74,12 +77,12 @@ func (a *app) scheduler(ctx context.Context) (*queue.Scheduler, error) {
 	}, nil
 }
 
-// serve runs the scheduler loop (with the supporters' batcher), a worker
-// and/or the web server until ctx ends.
-func (a *app) serve(ctx context.Context, withScheduler, withWorker, withWeb bool) error {
+// serve runs the scheduler loop (with the supporters' batcher), a worker,
+// the web server and/or the reply poller until ctx ends.
+func (a *app) serve(ctx context.Context, withScheduler, withWorker, withWeb, withPoller bool) error {
 	log := a.log()
 	var wg sync.WaitGroup
-	errc := make(chan error, 4)
+	errc := make(chan error, 5)
 	if withScheduler {
 		sched, err := a.scheduler(ctx)
 		if err != nil {
@@ -112,6 +115,15 @@ func (a *app) serve(ctx context.Context, withScheduler, withWorker, withWeb bool
 			<-ctx.Done()
 			errc <- stop()
 		})
+	}
+	if withPoller {
+		p, err := a.poller(ctx)
+		if err != nil {
+			return err
+		}
+		wg.Go(func() { errc <- p.Run(ctx) })
+	} else if withScheduler && withWorker {
+		log.Info("reply poller off: imap.host is empty")
 	}
 	<-ctx.Done()
 	log.Info("stopping")

@@ -37,7 +37,7 @@ the offices by "outreach scheduler". "outreach run" serves them too.
 Several serve processes can share one Redis and one store.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.serve(cmd.Context(), false, false, true)
+			return a.serve(cmd.Context(), false, false, true, false)
 		},
 	}
 }

@@ -37,10 +37,11 @@ func (a *app) waveCreateCommand() *cobra.Command {
 	var (
 		spec      queue.WaveSpec
 		at, local string
+		followUp  string
 		start     bool
 	)
 	cmd := &cobra.Command{
-		Use:   "create --name NAME [--country C]... [--campaign ID]... [--template appeal] [--at TIME | --local-time HH:MM] [--start]",
+		Use:   "create --name NAME [--country C]... [--campaign ID]... [--template appeal] [--at TIME | --local-time HH:MM] [--follow-up-after 21d [--follow-up-template follow-up]] [--start]",
 		Short: "Plan a wave: one letter per office of the selected campaigns",
 		Long: `Plan a wave: one letter per office of the selected campaigns (all campaigns
 when neither --country nor --campaign is given). Offices marked do-not-contact
@@ -50,6 +51,10 @@ and campaigns without an office address are left out and listed.
 2026-12-01T09:00:00+01:00, or "2026-12-01 09:00" in this machine's zone);
 --local-time 09:00 sends each letter at 09:00 in its office's time zone on the
 next working day there. Without either, letters go as soon as the wave starts.
+--follow-up-after 21d sends each office that has not replied 21 days after its
+letter one follow-up (template --follow-up-template, "follow-up" by default)
+in the same thread; a person's reply, a permanent bounce or do-not-contact
+stops it, an auto-reply does not. The scheduler sends it when due.
 --start starts the wave at once; otherwise run "outreach wave start ID".`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -68,6 +73,15 @@ next working day there. Without either, letters go as soon as the wave starts.
 				spec.At = t
 			}
 			spec.LocalTime = local
+			if followUp != "" {
+				d, err := parseAfter(followUp)
+				if err != nil {
+					return usagef("--follow-up-after: %v", err)
+				}
+				spec.FollowUpAfter = d
+			} else if spec.FollowUpTemplate != "" {
+				return usagef("--follow-up-template needs --follow-up-after")
+			}
 			st, err := a.store(ctx)
 			if err != nil {
 				return err
@@ -102,8 +116,27 @@ next working day there. Without either, letters go as soon as the wave starts.
 	cmd.Flags().StringVar(&spec.Template, "template", "appeal", "letter template")
 	cmd.Flags().StringVar(&at, "at", "", "send the whole wave at this time")
 	cmd.Flags().StringVar(&local, "local-time", "", "send each letter at HH:MM in its office's time zone, next working day")
+	cmd.Flags().StringVar(&followUp, "follow-up-after", "", "send offices that have not replied one follow-up after this long (21d, 2w, 36h)")
+	cmd.Flags().StringVar(&spec.FollowUpTemplate, "follow-up-template", "", "the follow-up's template (default follow-up)")
 	cmd.Flags().BoolVar(&start, "start", false, "start the wave now")
 	return cmd
+}
+
+// parseAfter reads a delay in days ("21d"), weeks ("3w") or as a Go
+// duration ("36h").
+func parseAfter(s string) (time.Duration, error) {
+	var d time.Duration
+	if n, err := strconv.Atoi(strings.TrimSuffix(s, "d")); err == nil && strings.HasSuffix(s, "d") {
+		d = time.Duration(n) * 24 * time.Hour
+	} else if n, err := strconv.Atoi(strings.TrimSuffix(s, "w")); err == nil && strings.HasSuffix(s, "w") {
+		d = time.Duration(n) * 7 * 24 * time.Hour
+	} else if d, err = time.ParseDuration(s); err != nil {
+		return 0, fmt.Errorf("%q is not a delay such as 21d, 3w or 36h", s)
+	}
+	if d <= 0 {
+		return 0, fmt.Errorf("%q: a follow-up comes some time after the letter", s)
+	}
+	return d, nil
 }
 
 func printSkipped(a *app, skipped []campaign.Skipped) {
@@ -195,6 +228,9 @@ cancelled), then prints the counts.`,
 				return enc.Encode(out)
 			}
 			fmt.Fprintf(a.stdout, "wave %d %q (%s)\n", w.ID, w.Name, w.State)
+			if w.FollowUpAfter > 0 {
+				fmt.Fprintf(a.stdout, "  follow-up %s after each letter, template %s\n", days(w.FollowUpAfter), w.FollowUpTemplate)
+			}
 			for _, s := range campaign.LetterStates {
 				fmt.Fprintf(a.stdout, "  %-10s %d\n", s, counts[s])
 			}
@@ -326,6 +362,14 @@ func (a *app) waveCancelCommand() *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// days writes a delay in days when it is a whole number of them.
+func days(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	}
+	return d.String()
 }
 
 func waveID(s string) (int64, error) {

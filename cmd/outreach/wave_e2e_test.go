@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"net/mail"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -38,45 +36,6 @@ func (c *cli) withServices(t *testing.T, smtpHost string, smtpPort int) {
 		"OUTREACH_SENDING_RETRY_MAX_DELAY=1s",
 		"OUTREACH_SENDING_SCHEDULER_INTERVAL=500ms",
 	)
-}
-
-// background runs "outreach args..." until the returned stop is called,
-// which waits for it to exit and fails the test on a non-zero status.
-func (c *cli) background(args ...string) (stop func()) {
-	c.t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	var (
-		wg   sync.WaitGroup
-		code int
-		errb lockedBuffer
-	)
-	wg.Go(func() {
-		code = run(ctx, args, env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &errb, environ: c.env})
-	})
-	return func() {
-		cancel()
-		wg.Wait()
-		if code != 0 {
-			c.t.Errorf("outreach %s: exit %d\n%s", strings.Join(args, " "), code, errb.String())
-		}
-	}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // canada is what each Canadian office must receive: its language and the
@@ -129,7 +88,7 @@ func TestCanadaWaveEndToEnd(t *testing.T) {
 	c.ok("import", "contacts", contactsCSV)
 	before := statusByCity(t, c)
 
-	stop := c.background("run")
+	_, stop := c.background("run")
 	out := c.ok("wave", "create", "--name", "Canada", "--country", "Canada", "--start")
 	if !strings.Contains(out, "19 letters planned for 21 campaigns") || !strings.Contains(out, "19 letters queued") {
 		t.Errorf("wave create: %s", out)
@@ -248,19 +207,19 @@ func statusByCity(t *testing.T, c *cli) map[string][]statusRow {
 	return out
 }
 
-type sentLetter struct {
+type mailedLetter struct {
 	to, from, subject, messageID, replyTo string
 	date                                  time.Time
 	text, html                            string
 }
 
-func parseLetter(t *testing.T, raw []byte) sentLetter {
+func parseLetter(t *testing.T, raw []byte) mailedLetter {
 	t.Helper()
 	m, err := mail.ReadMessage(bytes.NewReader(raw))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var p sentLetter
+	var p mailedLetter
 	dec := new(mime.WordDecoder)
 	p.subject, _ = dec.DecodeHeader(m.Header.Get("Subject"))
 	p.from = m.Header.Get("From")

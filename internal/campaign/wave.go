@@ -37,6 +37,11 @@ type Wave struct {
 	LocalTime string    `json:"local_time,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	StartedAt time.Time `json:"started_at,omitempty"`
+	// FollowUpAfter, when not zero, sends each office that has not
+	// replied that long after its letter one follow-up letter, written
+	// with FollowUpTemplate, in the same thread.
+	FollowUpAfter    time.Duration `json:"follow_up_after,omitempty"`
+	FollowUpTemplate string        `json:"follow_up_template,omitempty"`
 }
 
 // LetterState is where one letter stands. A letter moves planned → queued
@@ -76,6 +81,9 @@ type LetterKind string
 const (
 	// KindWave is a wave's letter to an office.
 	KindWave LetterKind = "wave"
+	// KindFollowUp is the one follow-up of a wave's letter to an office
+	// that has not replied.
+	KindFollowUp LetterKind = "follow-up"
 )
 
 // Letter is one e-mail sent through the queue: a wave's letter to one
@@ -117,6 +125,38 @@ type Letter struct {
 // LetterID is the id of the letter to target in wave.
 func LetterID(waveID, targetID int64) string {
 	return fmt.Sprintf("w%d-t%d", waveID, targetID)
+}
+
+// FollowUpID is the id of the follow-up of letter id: deterministic, so
+// that no letter is followed up twice.
+func FollowUpID(letterID string) string { return letterID + "-f" }
+
+// FollowUp is the follow-up of a wave's letter first, sent in its thread
+// (In-Reply-To its Message-ID) to the office's address today: as soon as
+// queued, or at the wave's local time on the next working day in the
+// office's zone when the wave was sent at a local time.
+func (w Wave) FollowUp(first Letter, t Target, now time.Time) (Letter, error) {
+	if first.Kind != KindWave || first.MessageID == "" {
+		return Letter{}, fmt.Errorf("letter %s is not a sent wave letter", first.ID)
+	}
+	if w.FollowUpAfter <= 0 || w.FollowUpTemplate == "" {
+		return Letter{}, fmt.Errorf("wave %d asks for no follow-up", w.ID)
+	}
+	l := Letter{
+		ID: FollowUpID(first.ID), Kind: KindFollowUp, WaveID: w.ID, TargetID: first.TargetID,
+		Template: w.FollowUpTemplate, State: Planned, CampaignIDs: first.CampaignIDs,
+		Email: t.Email, InReplyTo: first.MessageID,
+	}
+	if w.LocalTime != "" {
+		loc, err := time.LoadLocation(t.TimeZone)
+		if err != nil {
+			return Letter{}, fmt.Errorf("office %s: time zone %q: %w", t.Email, t.TimeZone, err)
+		}
+		if l.SendAt, err = NextWorkingTime(now, loc, w.LocalTime); err != nil {
+			return Letter{}, err
+		}
+	}
+	return l, nil
 }
 
 // Skipped is a target, or a campaign without one, that a wave leaves out,

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -32,6 +33,7 @@ type Config struct {
 	Sending      Sending      `yaml:"sending"`
 	Web          Web          `yaml:"web"`
 	Supporters   Supporters   `yaml:"supporters"`
+	Replies      Replies      `yaml:"replies"`
 }
 
 // Store says where the campaign's data is kept.
@@ -64,7 +66,8 @@ type SMTP struct {
 	Timeout  time.Duration `yaml:"timeout"`
 }
 
-// IMAP is the campaign mailbox replies arrive in.
+// IMAP is the campaign mailbox replies arrive in. An empty Host turns the
+// poller off.
 type IMAP struct {
 	Host     string `yaml:"host"`
 	Port     int    `yaml:"port"`
@@ -72,6 +75,34 @@ type IMAP struct {
 	Username string `yaml:"username"`
 	Password Secret `yaml:"password"`
 	Folder   string `yaml:"folder"`
+	// Idle waits for new mail with IDLE when the server offers it; false
+	// always polls.
+	Idle bool `yaml:"idle"`
+	// PollInterval is how often the mailbox is looked at when polling, and
+	// how often IDLE is interrupted to look anyway (a server does not
+	// report everything to an idling client, such as a recreated mailbox).
+	PollInterval time.Duration `yaml:"poll_interval"`
+	// Timeout bounds connecting to the server.
+	Timeout time.Duration `yaml:"timeout"`
+	// ReconnectMax caps the wait between attempts to reconnect, which
+	// starts at a second and doubles.
+	ReconnectMax time.Duration `yaml:"reconnect_max"`
+	// MaxMessageBytes is the size above which only a message's header is
+	// fetched and kept; the message is recorded as oversized.
+	MaxMessageBytes int `yaml:"max_message_bytes"`
+	// MoveTo, when set, is the folder processed mail is moved to (created
+	// when missing); Keyword, when set, is an IMAP keyword set on it.
+	// Mail is never deleted.
+	MoveTo  string `yaml:"move_to"`
+	Keyword string `yaml:"keyword"`
+}
+
+// Replies holds how replies are matched to letters.
+type Replies struct {
+	// ConfirmThreshold is the confidence (0 to 1) at or above which a
+	// reply's match to its letter is confirmed without staff; below it
+	// the reply waits for review.
+	ConfirmThreshold float64 `yaml:"confirm_threshold"`
 }
 
 // Organisation is who the letters come from.
@@ -177,7 +208,9 @@ func Default() Config {
 		Store: Store{Path: "var/outreach.db"},
 		Redis: Redis{Addr: "127.0.0.1:6379"},
 		SMTP:  SMTP{Host: "127.0.0.1", Port: 1025, TLS: TLSNone, Timeout: 30 * time.Second},
-		IMAP:  IMAP{Host: "127.0.0.1", Port: 10143, TLS: TLSNone, Username: "campaign", Folder: "INBOX"},
+		IMAP: IMAP{Host: "127.0.0.1", Port: 10143, TLS: TLSNone, Username: "campaign", Folder: "INBOX",
+			Idle: true, PollInterval: time.Minute, Timeout: 30 * time.Second, ReconnectMax: 5 * time.Minute,
+			MaxMessageBytes: 10 << 20},
 		Organisation: Organisation{
 			Name:    "Sister City Campaign",
 			Address: "campaign@outreach.example",
@@ -193,6 +226,7 @@ func Default() Config {
 			PerIPPerHour: 20, PerEmailPerDay: 5, Mode: "individual", DailyCap: 20,
 			WorkingHours: "09:00-17:00", DigestPeriod: "day", BatchInterval: time.Minute,
 		},
+		Replies: Replies{ConfirmThreshold: 0.85},
 	}
 }
 
@@ -266,7 +300,37 @@ func (c Config) Validate() error {
 	if s := c.Letters.Secret.Value(); s != "" && len(s) < 16 {
 		return errors.New("letters.secret: must be at least 16 characters")
 	}
+	if err := c.IMAP.validate(); err != nil {
+		return err
+	}
+	if t := c.Replies.ConfirmThreshold; !(t > 0 && t <= 1) {
+		return fmt.Errorf("replies.confirm_threshold: %v is not above 0 and at most 1", t)
+	}
 	return c.validateSupporters()
+}
+
+// imapKeywordRE is an IMAP keyword: an atom, not a system flag.
+var imapKeywordRE = regexp.MustCompile(`^[A-Za-z0-9_$.+-]{1,64}$`)
+
+func (m IMAP) validate() error {
+	if m.Host == "" {
+		return nil // no poller
+	}
+	switch {
+	case m.Port <= 0 || m.Port > 65535:
+		return fmt.Errorf("imap.port: %d is not a port", m.Port)
+	case strings.TrimSpace(m.Folder) == "" || strings.ContainsAny(m.Folder, "\r\n"):
+		return fmt.Errorf("imap.folder: %q is not a folder name", m.Folder)
+	case strings.ContainsAny(m.MoveTo, "\r\n") || m.MoveTo != "" && strings.EqualFold(m.MoveTo, m.Folder):
+		return fmt.Errorf("imap.move_to: %q is not another folder", m.MoveTo)
+	case m.Keyword != "" && !imapKeywordRE.MatchString(m.Keyword):
+		return fmt.Errorf("imap.keyword: %q is not an IMAP keyword (letters, digits, _ $ . + -)", m.Keyword)
+	case m.PollInterval <= 0 || m.Timeout <= 0 || m.ReconnectMax <= 0:
+		return errors.New("imap: poll_interval, timeout and reconnect_max must be positive")
+	case m.MaxMessageBytes < 1024:
+		return fmt.Errorf("imap.max_message_bytes: %d is less than 1024", m.MaxMessageBytes)
+	}
+	return nil
 }
 
 func (c Config) validateSupporters() error {

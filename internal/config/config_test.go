@@ -80,6 +80,10 @@ func TestBadSettings(t *testing.T) {
 		"bad duration":     {"", []string{"OUTREACH_SMTP_TIMEOUT=soon"}, "OUTREACH_SMTP_TIMEOUT"},
 		"bad from address": {"organisation:\n  address: not-an-address\n", nil, "organisation.address"},
 		"short secret":     {"", []string{"OUTREACH_LETTERS_SECRET=short"}, "letters.secret"},
+		"threshold":        {"", []string{"OUTREACH_REPLIES_CONFIRM_THRESHOLD=1.5"}, "replies.confirm_threshold"},
+		"system flag":      {"", []string{`OUTREACH_IMAP_KEYWORD=\Seen`}, "imap.keyword"},
+		"move to itself":   {"imap:\n  move_to: inbox\n", nil, "imap.move_to"},
+		"tiny size limit":  {"", []string{"OUTREACH_IMAP_MAX_MESSAGE_BYTES=10"}, "imap.max_message_bytes"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			path := ""

@@ -74,20 +74,30 @@ func TestGoldenLetters(t *testing.T) {
 		target    campaign.Target
 		campaigns []campaign.Campaign
 		lang      string
+		// followUp writes the follow-up of the appeal, in its thread.
+		followUp bool
 	}{
-		{"london-en", london, londonCampaigns, ""},
-		{"london-it", london, londonCampaigns, "it"},
-		{"london-fr", london, londonCampaigns, "fr"},
-		{"montreal-fr", montreal, montrealCampaigns, ""},
-		{"montreal-en", montreal, montrealCampaigns, "en"},
-		{"montreal-it", montreal, montrealCampaigns, "it"},
+		{"london-en", london, londonCampaigns, "", false},
+		{"london-it", london, londonCampaigns, "it", false},
+		{"london-fr", london, londonCampaigns, "fr", false},
+		{"montreal-fr", montreal, montrealCampaigns, "", false},
+		{"montreal-en", montreal, montrealCampaigns, "en", false},
+		{"montreal-it", montreal, montrealCampaigns, "it", false},
+		{"follow-up-london-en", london, londonCampaigns, "", true},
+		{"follow-up-london-it", london, londonCampaigns, "it", true},
+		{"follow-up-montreal-fr", montreal, montrealCampaigns, "", true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			msg, _, err := c.Compose(Letter{
+			l := Letter{
 				ID: "w1-t" + itoa(tt.target.ID), Template: "appeal",
 				Target: tt.target, Campaigns: tt.campaigns, Lang: tt.lang, Date: sentAt,
 				Boundary: "outreach-test-boundary",
-			})
+			}
+			if tt.followUp {
+				l.InReplyTo = c.Signer.MessageID(l.ID)
+				l.ID, l.Template, l.Date = campaign.FollowUpID(l.ID), "follow-up", sentAt.AddDate(0, 0, 21)
+			}
+			msg, _, err := c.Compose(l)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -109,6 +119,32 @@ func TestGoldenLetters(t *testing.T) {
 				t.Errorf("%s differs from the rendered letter:\n--- got ---\n%s", golden, b.String())
 			}
 		})
+	}
+}
+
+// TestFollowUpThreads checks, apart from the golden files, that a
+// follow-up answers its first letter and carries a reference of its own.
+func TestFollowUpThreads(t *testing.T) {
+	c := testComposer(t)
+	first := c.Signer.MessageID("w1-t1")
+	for _, lang := range []string{"en", "it", "fr"} {
+		msg, r, err := c.Compose(Letter{ID: "w1-t1-f", Template: "follow-up", Target: london, Campaigns: londonCampaigns,
+			Lang: lang, Date: sentAt, InReplyTo: first})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		msg.WriteTo(&b)
+		p := readBack(t, b.Bytes())
+		if p.header.Get("In-Reply-To") != "<"+first+">" || p.header.Get("References") != "<"+first+">" {
+			t.Errorf("%s: In-Reply-To %q References %q, want <%s>", lang, p.header.Get("In-Reply-To"), p.header.Get("References"), first)
+		}
+		if m := RefPattern.FindStringSubmatch(r.Subject); m == nil || m[1] != "W1-T1-F" {
+			t.Errorf("%s: subject %q lacks [ref W1-T1-F]", lang, r.Subject)
+		}
+		if !strings.Contains(p.text, "Seoul") {
+			t.Errorf("%s: the follow-up does not name the partner:\n%s", lang, p.text)
+		}
 	}
 }
 

@@ -1,11 +1,13 @@
 package queue
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	netmail "net/mail"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -611,5 +613,101 @@ func TestSchedulerRequeuesWhatRedisLost(t *testing.T) {
 	}
 	if !slices.ContainsFunc(ls, func(l campaign.Letter) bool { return l.State == campaign.Queued }) {
 		t.Error("no letter is queued")
+	}
+}
+
+// TestFollowUps checks, with an injected clock, that a wave's follow-ups
+// go once, when due, in the first letter's thread, to the offices that
+// have not replied: not to one that replied, nor to one marked
+// do-not-contact; an auto-reply does not count as a reply.
+func TestFollowUps(t *testing.T) {
+	h := newHarness(t)
+	h.seed(4, false)
+	ctx := context.Background()
+	const after = 21 * 24 * time.Hour
+	w, plan := h.createWave(WaveSpec{FollowUpAfter: after}, time.Now())
+	if w.FollowUpTemplate != "follow-up" {
+		t.Fatalf("follow-up template %q, want the default", w.FollowUpTemplate)
+	}
+	if _, err := h.sched.StartWave(ctx, w.ID); err != nil {
+		t.Fatal(err)
+	}
+	h.worker(2, nil)
+	h.waitDone(w.ID, 30*time.Second)
+
+	// Office 1 replied, office 2 sent an auto-reply, office 3 asked not to
+	// be contacted again, office 4 said nothing.
+	var rs []campaign.Reply
+	for i, kind := range []campaign.ReplyKind{campaign.ReplyHuman, campaign.ReplyAuto} {
+		l := h.letter(plan.Letters[i].ID)
+		raw := []byte(fmt.Sprintf("Message-ID: <r%d@x.example>\r\n\r\nx", i))
+		rs = append(rs, campaign.Reply{Mailbox: "INBOX", UIDValidity: 1, UID: uint32(i + 1), MessageID: fmt.Sprintf("r%d@x.example", i),
+			SHA256: campaign.HashRaw(raw), Raw: raw, Kind: kind, Status: campaign.ReplyConfirmed, LetterID: l.ID, TargetID: l.TargetID,
+			CampaignIDs: l.CampaignIDs, Confidence: 0.95, ReceivedAt: l.SentAt.Add(time.Hour)})
+	}
+	if _, err := h.st.RecordReplies(ctx, rs, store.Checkpoint{Mailbox: "INBOX", UIDValidity: 1, UID: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.st.SetDoNotContact(ctx, plan.Letters[2].Email, true); err != nil {
+		t.Fatal(err)
+	}
+
+	now := time.Now()
+	for _, day := range []int{20, 22, 40} {
+		h.sched.Now = func() time.Time { return now.Add(time.Duration(day) * 24 * time.Hour) }
+		if err := h.sched.Round(ctx); err != nil {
+			t.Fatal(err)
+		}
+		h.waitDone(w.ID, 30*time.Second)
+		if day == 20 && h.sink.Count() != 4 {
+			t.Fatalf("%d messages before the follow-ups were due, want the 4 letters", h.sink.Count())
+		}
+	}
+	if n := h.sink.Count(); n != 6 {
+		t.Errorf("%d messages, want 4 letters and 2 follow-ups", n)
+	}
+	inReplyTo := map[string]int{}
+	for _, m := range h.sink.Messages() {
+		msg, err := netmail.ReadMessage(bytes.NewReader(m.Data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if irt := msg.Header.Get("In-Reply-To"); irt != "" {
+			inReplyTo[strings.Trim(irt, "<>")]++
+			if !strings.HasPrefix(m.MessageID, "<w1-t") || !strings.Contains(m.MessageID, "-f.") {
+				t.Errorf("follow-up Message-ID %s", m.MessageID)
+			}
+		}
+	}
+	for i, want := range []int{0, 1, 0, 1} {
+		first := h.letter(plan.Letters[i].ID)
+		if got := inReplyTo[first.MessageID]; got != want {
+			t.Errorf("office %d got %d follow-ups, want %d", i+1, got, want)
+		}
+		f, err := h.st.Letter(ctx, campaign.FollowUpID(first.ID))
+		switch {
+		case want == 1 && (err != nil || f.State != campaign.Sent || f.Kind != campaign.KindFollowUp):
+			t.Errorf("follow-up of %s: %+v %v", first.ID, f, err)
+		case want == 0 && err == nil:
+			t.Errorf("office %d has a follow-up %s (%s)", i+1, f.ID, f.State)
+		}
+	}
+}
+
+func TestCreateWaveFollowUpChecks(t *testing.T) {
+	h := newHarness(t)
+	h.seed(1, false)
+	ctx := context.Background()
+	for name, spec := range map[string]WaveSpec{
+		"template without a time": {Name: "a", FollowUpTemplate: "follow-up"},
+		"negative time":           {Name: "b", FollowUpAfter: -time.Hour},
+		"unknown template":        {Name: "c", FollowUpAfter: time.Hour, FollowUpTemplate: "reminder"},
+	} {
+		if _, _, err := CreateWave(ctx, h.st, h.comp.Templates, spec, time.Now()); err == nil {
+			t.Errorf("%s: wave created", name)
+		}
+	}
+	if ws, _ := h.st.Waves(ctx); len(ws) != 0 {
+		t.Errorf("%d waves stored after refused specs", len(ws))
 	}
 }

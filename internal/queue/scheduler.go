@@ -20,6 +20,7 @@ type SchedulerStore interface {
 	Letters(ctx context.Context, f store.LetterFilter) ([]campaign.Letter, error)
 	MarkQueued(ctx context.Context, ids []string) (int, error)
 	Resend(ctx context.Context, id string) (campaign.Letter, error)
+	CreateDueFollowUps(ctx context.Context, now time.Time) ([]campaign.Letter, error)
 }
 
 // Scheduler queues the letters of started waves. Starting a wave queues its
@@ -167,21 +168,30 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	}
 }
 
-// Round queues what is planned in started waves and re-queues queued
-// letters whose task Redis no longer has.
+// Round plans the follow-ups that are due, queues what is planned in
+// started waves (follow-ups included) and re-queues queued letters whose
+// task Redis no longer has.
 func (s *Scheduler) Round(ctx context.Context) error {
+	fs, ferr := s.Store.CreateDueFollowUps(ctx, s.now())
+	if len(fs) > 0 {
+		s.logger().Info("planned follow-ups", "count", len(fs))
+	}
 	n, err := s.queuePlanned(ctx, store.LetterFilter{StartedWavesOnly: true, States: []campaign.LetterState{campaign.Planned}})
 	if n > 0 {
 		s.logger().Info("queued planned letters", "count", n)
 	}
-	return errors.Join(err, s.requeueLost(ctx))
+	return errors.Join(ferr, err, s.requeueLost(ctx))
+}
+
+func (s *Scheduler) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
 }
 
 func (s *Scheduler) requeueLost(ctx context.Context) error {
-	now := time.Now
-	if s.Now != nil {
-		now = s.Now
-	}
+	now := s.now
 	stale := s.StaleAfter
 	if stale <= 0 {
 		stale = 5 * time.Minute

@@ -18,6 +18,11 @@ type WaveSpec struct {
 	Template    string
 	At          time.Time // send everything then
 	LocalTime   string    // or send at HH:MM in each office's zone on its next working day
+	// FollowUpAfter, when not zero, sends offices that have not replied
+	// after that long one follow-up written with FollowUpTemplate
+	// ("follow-up" when empty).
+	FollowUpAfter    time.Duration
+	FollowUpTemplate string
 }
 
 // WaveStore is what creating a wave needs of the store.
@@ -52,9 +57,18 @@ func PlanWave(ctx context.Context, st WaveStore, tpl TemplateChecker, spec WaveS
 	w := campaign.Wave{
 		Name: strings.TrimSpace(spec.Name), Template: spec.Template, Countries: spec.Countries,
 		CampaignIDs: spec.CampaignIDs, At: spec.At, LocalTime: spec.LocalTime,
+		FollowUpAfter: spec.FollowUpAfter, FollowUpTemplate: spec.FollowUpTemplate,
 	}
 	if w.Template == "" {
 		w.Template = "appeal"
+	}
+	switch {
+	case w.FollowUpAfter < 0:
+		return w, campaign.Plan{}, fmt.Errorf("a follow-up cannot come %s after the letter", w.FollowUpAfter)
+	case w.FollowUpAfter == 0 && w.FollowUpTemplate != "":
+		return w, campaign.Plan{}, fmt.Errorf("a follow-up template needs a time after which to send it")
+	case w.FollowUpAfter > 0 && w.FollowUpTemplate == "":
+		w.FollowUpTemplate = "follow-up"
 	}
 	if err := campaign.ValidateWaveName(w.Name); err != nil {
 		return w, campaign.Plan{}, err
@@ -97,8 +111,10 @@ func PlanWave(ctx context.Context, st WaveStore, tpl TemplateChecker, spec WaveS
 	}
 	for _, l := range plan.Letters {
 		lang := byEmail[strings.ToLower(l.Email)].Language
-		if !tpl.Has(w.Template, lang) {
-			return w, plan, fmt.Errorf("the %q letter has no %s version, which %s needs", w.Template, lang, l.Email)
+		for _, name := range []string{w.Template, w.FollowUpTemplate} {
+			if name != "" && !tpl.Has(name, lang) {
+				return w, plan, fmt.Errorf("the %q letter has no %s version, which %s needs", name, lang, l.Email)
+			}
 		}
 	}
 	return w, plan, nil

@@ -62,15 +62,18 @@ type Sender struct {
 	Now     func() time.Time
 }
 
-// NewSender returns a Sender of wave letters composed by comp; other kinds
-// of letters are added to its Writers.
+// NewSender returns a Sender of wave letters and their follow-ups composed
+// by comp; other kinds of letters are added to its Writers.
 func NewSender(st interface {
 	SenderStore
 	WaveWriterStore
 }, comp *letter.Composer, m Mailer, lim Limiter, log *slog.Logger) *Sender {
+	// A follow-up is written like the wave's letter, with its own
+	// template and In-Reply-To the first letter.
+	ww := &WaveWriter{Store: st, Composer: comp}
 	return &Sender{
 		Store:   st,
-		Writers: map[campaign.LetterKind]Writer{campaign.KindWave: &WaveWriter{Store: st, Composer: comp}},
+		Writers: map[campaign.LetterKind]Writer{campaign.KindWave: ww, campaign.KindFollowUp: ww},
 		Signer:  comp.Signer, Mailer: m, Limiter: lim, Log: log,
 	}
 }

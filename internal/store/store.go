@@ -97,6 +97,8 @@ type Store interface {
 	// the one stored.
 	GeneratedSecret(ctx context.Context, name string, gen func() (string, error)) (string, error)
 
+	ReplyStore
+
 	Close() error
 }
 

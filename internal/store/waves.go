@@ -10,7 +10,8 @@ import (
 	"github.com/outreach-campaign/outreach/internal/campaign"
 )
 
-const waveColumns = `id, name, template, state, countries, campaign_ids, send_at, local_time, created_at, started_at`
+const waveColumns = `id, name, template, state, countries, campaign_ids, send_at, local_time, created_at, started_at,
+	follow_up_after, follow_up_template`
 
 // CreateWave implements Store.
 func (s *SQLite) CreateWave(ctx context.Context, w campaign.Wave, letters []campaign.Letter) (campaign.Wave, []campaign.Letter, error) {
@@ -22,9 +23,9 @@ func (s *SQLite) CreateWave(ctx context.Context, w campaign.Wave, letters []camp
 	out := make([]campaign.Letter, len(letters))
 	err := s.inTx(ctx, func(tx queryer) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO waves (name, template, state, countries, campaign_ids,
-			send_at, local_time, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			send_at, local_time, created_at, follow_up_after, follow_up_template) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			w.Name, w.Template, string(w.State), strings.Join(w.Countries, ","), joinIDs(w.CampaignIDs),
-			optTime(w.At), w.LocalTime, formatTime(now))
+			optTime(w.At), w.LocalTime, formatTime(now), int64(w.FollowUpAfter/time.Second), w.FollowUpTemplate)
 		if err != nil {
 			return err
 		}
@@ -173,10 +174,13 @@ func queryWaves(ctx context.Context, q queryer, query string, args ...any) ([]ca
 			w                     campaign.Wave
 			state, countries, ids string
 			at, created, started  string
+			followUpSeconds       int64
 		)
-		if err := rows.Scan(&w.ID, &w.Name, &w.Template, &state, &countries, &ids, &at, &w.LocalTime, &created, &started); err != nil {
+		if err := rows.Scan(&w.ID, &w.Name, &w.Template, &state, &countries, &ids, &at, &w.LocalTime, &created, &started,
+			&followUpSeconds, &w.FollowUpTemplate); err != nil {
 			return nil, err
 		}
+		w.FollowUpAfter = time.Duration(followUpSeconds) * time.Second
 		w.State = campaign.WaveState(state)
 		if countries != "" {
 			w.Countries = strings.Split(countries, ",")

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/outreach-campaign/outreach/internal/campaign"
+	"github.com/outreach-campaign/outreach/internal/inbox"
+	"github.com/outreach-campaign/outreach/internal/letter"
+	"github.com/outreach-campaign/outreach/internal/replies"
+	"github.com/outreach-campaign/outreach/internal/store"
+)
+
+func (a *app) pollerCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "poller",
+		Short: "Read replies from the campaign mailbox over IMAP, match them to letters and record them",
+		Long: `Read the campaign mailbox (the imap settings) and record every new message
+once: classified as a person's reply, an auto-reply or a bounce, matched to
+the letter it answers with the signals that say so, and confirmed when the
+match is confident enough (replies.confirm_threshold); below, it waits for
+review ("outreach replies list --pending"). A confirmed reply from an office
+sets its campaigns' response date; a permanent bounce marks the letter
+bounced and the address suspect.
+
+The poller waits with IDLE where the server offers it (or polls every
+imap.poll_interval), resumes after a restart where it stopped, reconnects
+after a lost connection, and never deletes mail. "outreach run" runs it too.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if a.cfg.IMAP.Host == "" {
+				return errors.New("imap.host is empty: the poller has no mailbox to read (see config/outreach.example.yaml)")
+			}
+			return a.serve(cmd.Context(), false, false, false, true)
+		},
+	}
+}
+
+// inboxConfig is the poller's view of the imap settings.
+func (a *app) inboxConfig() inbox.Config {
+	m := a.cfg.IMAP
+	return inbox.Config{
+		Addr: net.JoinHostPort(m.Host, strconv.Itoa(m.Port)), TLS: m.TLS, Username: m.Username,
+		Password: m.Password.Value(), Folder: m.Folder, Idle: m.Idle, PollInterval: m.PollInterval,
+		Timeout: m.Timeout, ReconnectMax: m.ReconnectMax, MaxMessageBytes: int64(m.MaxMessageBytes),
+		MoveTo: m.MoveTo, Keyword: m.Keyword,
+	}
+}
+
+// poller wires the poller to the mailbox, the matcher and the store.
+func (a *app) poller(ctx context.Context) (*inbox.Poller, error) {
+	st, err := a.store(ctx)
+	if err != nil {
+		return nil, err
+	}
+	comp, err := a.composer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	matcher := &replies.Matcher{
+		Lookup: st, Verifier: comp.Signer, RefPattern: letter.RefPattern,
+		LetterText: letterText(st, comp),
+	}
+	return &inbox.Poller{
+		Config: a.inboxConfig(), Store: st, Log: a.log(),
+		Handler: &inbox.Recorder{Store: st, Matcher: matcher, Threshold: a.cfg.Replies.ConfirmThreshold, Log: a.log()},
+	}, nil
+}
+
+// letterText is the text of a letter as it was sent, so that a quote of
+// it can be recognised.
+func letterText(st store.Store, comp *letter.Composer) func(context.Context, campaign.Letter) (string, error) {
+	return func(ctx context.Context, l campaign.Letter) (string, error) {
+		if l.TargetID == 0 || len(l.CampaignIDs) == 0 {
+			return "", nil
+		}
+		_, r, err := rendered(ctx, st, comp, l)
+		if errors.Is(err, letter.ErrNoTemplate) {
+			return "", nil // a template removed since: no text to compare
+		}
+		return r.Text, err
+	}
+}
+
+// rendered is letter l as it was sent, rendered again from the same
+// templates and data, and the office it went to.
+func rendered(ctx context.Context, st store.Store, comp *letter.Composer, l campaign.Letter) (campaign.Target, letter.Rendered, error) {
+	t, err := st.TargetByID(ctx, l.TargetID)
+	if err != nil {
+		return t, letter.Rendered{}, err
+	}
+	cs, err := st.Campaigns(ctx, store.CampaignFilter{IDs: l.CampaignIDs})
+	if err != nil {
+		return t, letter.Rendered{}, err
+	}
+	_, r, err := comp.Compose(letter.Letter{ID: l.ID, Template: l.Template, Target: t, Campaigns: cs,
+		Date: l.SentAt, InReplyTo: l.InReplyTo})
+	return t, r, err
+}
+
+// The store answers the matcher's lookups.
+var _ replies.Lookup = store.Store(nil)

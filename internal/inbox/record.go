@@ -1,0 +1,186 @@
+package inbox
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/outreach-campaign/outreach/internal/campaign"
+	"github.com/outreach-campaign/outreach/internal/replies"
+	"github.com/outreach-campaign/outreach/internal/store"
+)
+
+// RecordStore is what recording replies needs of the store.
+type RecordStore interface {
+	RecordReplies(ctx context.Context, rs []campaign.Reply, cp store.Checkpoint) ([]store.Recorded, error)
+}
+
+// Recorder is the Handler that turns fetched messages into replies: it
+// parses and classifies each, matches it to its letter, and records the
+// batch with the checkpoint in one store transaction.
+type Recorder struct {
+	Store   RecordStore
+	Matcher *replies.Matcher
+	// Threshold is the confidence at or above which a match is confirmed
+	// without staff; 0 means replies.DefaultThreshold.
+	Threshold float64
+	Log       *slog.Logger
+	// Now stamps messages the server gave no date; tests replace it.
+	Now func() time.Time
+	// Workers parse, classify and match the messages of a batch in
+	// parallel; 0 means one per CPU.
+	Workers int
+}
+
+var _ Handler = (*Recorder)(nil)
+
+// Handle implements Handler.
+func (r *Recorder) Handle(ctx context.Context, batch []Message, cp store.Checkpoint) error {
+	rs := make([]campaign.Reply, len(batch))
+	errs := make([]error, len(batch))
+	workers := r.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(workers, len(batch)) {
+		wg.Go(func() {
+			for i := range next {
+				rs[i], errs[i] = r.reply(ctx, batch[i], cp)
+			}
+		})
+	}
+	for i := range batch {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	recs, err := r.Store.RecordReplies(ctx, rs, cp)
+	if err != nil {
+		return err
+	}
+	log := r.logger()
+	for i, rec := range recs {
+		rep := rs[i]
+		if rec.Duplicate {
+			log.Info("inbox: message recorded before (mailbox rescanned)", "reply", rec.ID, "uid", rep.UID, "message_id", rep.MessageID)
+			continue
+		}
+		log.Info("inbox: reply recorded", "reply", rec.ID, "uid", rep.UID, "kind", rep.Kind, "status", rep.Status,
+			"letter", rep.LetterID, "confidence", rep.Confidence, "from", rep.From, "oversized", rep.Oversized)
+	}
+	return nil
+}
+
+// reply makes the reply of one message. A message that cannot be read is
+// recorded all the same, for staff: nothing is dropped.
+func (r *Recorder) reply(ctx context.Context, msg Message, cp store.Checkpoint) (rep campaign.Reply, err error) {
+	rep = campaign.Reply{
+		Mailbox: cp.Mailbox, UIDValidity: cp.UIDValidity, UID: msg.UID, SHA256: campaign.HashRaw(msg.Raw),
+		Size: msg.Size, Oversized: msg.Oversized, Raw: msg.Raw, ReceivedAt: msg.InternalDate,
+	}
+	if msg.Oversized {
+		rep.Problems = append(rep.Problems, fmt.Sprintf("over the size limit (%d bytes): only the header was kept", msg.Size))
+	}
+	// A message the reader chokes on must not stop the poller for good
+	// (it would come again after every restart): it is kept for staff.
+	defer func() {
+		if p := recover(); p != nil {
+			r.logger().Error("inbox: the reader failed on a message; kept for staff", "uid", msg.UID, "panic", p)
+			rep = r.unreadable(rep, fmt.Sprintf("the reader failed on it: %v", p))
+			err = nil
+		}
+	}()
+	m, err := replies.Parse(msg.Raw)
+	if err != nil {
+		return r.unreadable(rep, err.Error()), nil
+	}
+	v := replies.Classify(m)
+	rep.MessageID, rep.Kind, rep.KindReason = m.MessageID, replyKind(v.Kind), v.Reason
+	rep.From, rep.FromName, rep.Subject, rep.Date = m.From, m.FromName, m.Subject, m.Date
+	rep.NewText = m.NewText
+	rep.Problems = append(rep.Problems, m.Problems...)
+	if b := v.Bounce; b != nil {
+		rep.Bounce = &campaign.BounceReport{Recipients: b.Recipients, Permanent: b.Permanent, Delayed: b.Delayed,
+			Status: b.Status, Diagnostic: b.Diagnostic, OriginalMessageID: b.OriginalMessageID}
+	}
+	if rep.ReceivedAt.IsZero() {
+		rep.ReceivedAt = m.Date
+	}
+	if rep.ReceivedAt.IsZero() {
+		rep.ReceivedAt = r.now()
+	}
+	if strings.ContainsAny(rep.MessageID, " \t") {
+		rep.MessageID = "" // not an identifier: told apart by its hash
+	}
+	if r.Matcher == nil {
+		rep.Status = campaign.ReplyUnmatched
+		return rep, nil
+	}
+	match, err := r.Matcher.Match(ctx, m, v, rep.ReceivedAt)
+	if err != nil {
+		return rep, fmt.Errorf("inbox: message uid %d: %w", msg.UID, err)
+	}
+	rep.LetterID, rep.TargetID, rep.CampaignIDs = match.LetterID, match.TargetID, match.CampaignIDs
+	threshold := r.Threshold
+	if threshold <= 0 {
+		threshold = replies.DefaultThreshold
+	}
+	rep.Confidence, rep.Signals, rep.Status = match.Confidence, match.Signals, match.Status(threshold)
+	if rep.Status == campaign.ReplyConfirmed && len(rep.CampaignIDs) == 0 {
+		rep.Status = campaign.ReplyPending // a letter that speaks for no campaign: staff decide
+	}
+	if err := rep.Validate(); err != nil {
+		// The store would refuse the whole batch, again and again.
+		return r.unreadable(rep, "could not be recorded as read: "+err.Error()), nil
+	}
+	return rep, nil
+}
+
+// replyKind is the campaign's name for a classification; anything else
+// than an auto-reply or a bounce is a person's.
+func replyKind(k replies.Kind) campaign.ReplyKind {
+	switch k {
+	case replies.AutoReply:
+		return campaign.ReplyAuto
+	case replies.Bounce:
+		return campaign.ReplyBounce
+	}
+	return campaign.ReplyHuman
+}
+
+// unreadable is rep as a message that could not be read: a person's until
+// staff say otherwise, matched to nothing.
+func (r *Recorder) unreadable(rep campaign.Reply, problem string) campaign.Reply {
+	rep.Kind, rep.Status, rep.KindReason = campaign.ReplyHuman, campaign.ReplyUnmatched, "unreadable, kept for staff"
+	rep.LetterID, rep.TargetID, rep.CampaignIDs, rep.Signals, rep.Confidence, rep.Bounce = "", 0, nil, nil, 0, nil
+	rep.Problems = append(rep.Problems, problem)
+	if rep.ReceivedAt.IsZero() {
+		rep.ReceivedAt = r.now()
+	}
+	return rep
+}
+
+func (r *Recorder) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+func (r *Recorder) logger() *slog.Logger {
+	if r.Log != nil {
+		return r.Log
+	}
+	return slog.Default()
+}
