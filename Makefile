@@ -32,6 +32,7 @@ deps:
 # detector (which needs cgo, whatever the build uses), a short fuzz of the
 # mail parser, and the figures of the reply classifier on the corpus.
 test: deps vet fmt-check unit fuzz corpus
+	@echo "screenshots of every staff page, at 1280 px and at phone width: $(VAR)/screenshots/"
 
 vet:
 	$(GO) vet ./...

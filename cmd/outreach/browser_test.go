@@ -65,6 +65,10 @@ func screenshotDir(t *testing.T) string {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	old, _ := filepath.Glob(filepath.Join(dir, "*.png"))
+	for _, f := range old {
+		os.Remove(f) // a run's screenshots only, not an earlier run's
+	}
 	return dir
 }
 
@@ -163,8 +167,12 @@ func waitHTTP(t *testing.T, url string) {
 // screenshot at desktop and phone width.
 func TestStaffUIInBrowser(t *testing.T) {
 	mp := testservers.Mailpit(t)
+	d := testservers.Dovecot(t)
 	c := newCLI(t)
 	c.withServices(t, mp.SMTPHost, mp.SMTPPort)
+	_, imapPort, _ := strings.Cut(d.Addr, ":")
+	c.env = append(c.env, "OUTREACH_IMAP_HOST=127.0.0.1", "OUTREACH_IMAP_PORT="+imapPort, "OUTREACH_IMAP_USERNAME="+d.User,
+		"OUTREACH_IMAP_PASSWORD="+d.Password, "OUTREACH_IMAP_POLL_INTERVAL=200ms")
 	port := testservers.FreePort(t)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	c.env = append(c.env, fmt.Sprintf("OUTREACH_WEB_LISTEN=127.0.0.1:%d", port), "OUTREACH_WEB_BASE_URL="+base)
@@ -250,6 +258,59 @@ func TestStaffUIInBrowser(t *testing.T) {
 	b.visit("/charts")
 	b.shoot("charts")
 
+	// A reply from another address at Montreal's city hall, which kept
+	// none of our references: the poller can only tell it comes from the
+	// office's domain, so it waits for review.
+	reply := "From: Relations internationales <relations@montreal.example>\r\n" +
+		"To: campaign@outreach.example\r\nSubject: Votre lettre sur Busan et Seoul\r\n" +
+		"Date: " + time.Now().UTC().Format(time.RFC1123Z) + "\r\nMessage-ID: <reply-1@montreal.example>\r\n" +
+		"Content-Type: text/plain; charset=utf-8\r\n\r\n" +
+		"Madame, Monsieur,\r\n\r\nLa mairesse a écrit aux maires de Séoul et de Busan.\r\n\r\nCordialement\r\n"
+	d.Append(t, "INBOX", []byte(reply))
+	b.visit("/replies")
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(b.text("main"), "Votre lettre sur Busan et Seoul") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the reply did not reach the review queue:\n%s", b.text("main"))
+		}
+		time.Sleep(300 * time.Millisecond)
+		b.visit("/replies")
+	}
+	b.shoot("replies")
+	b.do(chromedp.Click(chromedp.Search(`//a[contains(., "Votre lettre sur Busan et Seoul")]`)), chromedp.WaitVisible(chromedp.CSS("form.review")))
+	if !strings.Contains(b.text(".reply-text"), "La mairesse a écrit aux maires de Séoul et de Busan.") {
+		t.Errorf("the reply page does not show what they wrote: %q", b.text(".reply-text"))
+	}
+	if !b.eval(`document.querySelector(".facts .badge.pending") !== null`) {
+		t.Fatalf("the reply is not waiting for review: %s", b.text(".facts"))
+	}
+	b.shoot("reply")
+	// Assign it to Montreal's two campaigns, set the outcome and a note,
+	// and confirm with the keyboard shortcut.
+	b.do(
+		chromedp.Click(chromedp.Search(`//summary[contains(., "Campaigns it answers")]`)),
+		chromedp.SetValue(chromedp.ID("outcome"), "victory"),
+		chromedp.SendKeys(chromedp.ID("note"), "The mayor wrote to Seoul and Busan."),
+	)
+	b.eval(`(function(){ var s = document.querySelector("select[name=campaign]");
+		for (var o of s.options) { o.selected = (o.value === "19" || o.value === "24"); } return true; })()`)
+	b.eval(`document.activeElement.blur(), true`)
+	b.do(chromedp.KeyEvent("c"), chromedp.WaitVisible(chromedp.CSS(".notice.ok")))
+	if got := b.text(".notice.ok"); !strings.Contains(got, "Reply confirmed") {
+		t.Errorf("after pressing c: %q", got)
+	}
+
+	// The public table shows Montreal's response date and note.
 	b.visit("/status")
+	loc, _ := time.LoadLocation("America/Toronto")
+	today := time.Now().In(loc).Format(time.DateOnly)
+	row := value(b, chromedp.Text(chromedp.Search(`//tr[td[4]="Montreal"][td[2]="Busan"]`)))
+	if !strings.Contains(row, today+" The mayor wrote to Seoul and Busan.") {
+		t.Errorf("the public table's row for Busan and Montreal: %q, want the response date %s and the note", row, today)
+	}
 	b.shoot("public-status")
+	b.visit("/campaigns/24")
+	if !strings.Contains(b.text("main"), "victory") {
+		t.Error("the campaign page does not show the outcome")
+	}
 }

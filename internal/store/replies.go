@@ -50,6 +50,10 @@ type ReplyStore interface {
 	// cannot be rejected: its letter is marked bounced.
 	RejectReply(ctx context.Context, id int64, note string) (campaign.Reply, error)
 
+	// MarkAutoReply corrects a reply's classification: it is an automatic
+	// reply. Response dates it gave are taken back; its match is kept. A
+	// confirmed permanent bounce cannot be reclassified.
+	MarkAutoReply(ctx context.Context, id int64, note string) (campaign.Reply, error)
 	// TargetsInDomain lists the offices whose address is at domain.
 	TargetsInDomain(ctx context.Context, domain string) ([]campaign.Target, error)
 	// SentLetters lists the letters that left for an office (sent,
@@ -510,6 +514,43 @@ func (s *SQLite) RejectReply(ctx context.Context, id int64, note string) (campai
 	})
 	if err != nil {
 		return r, fmt.Errorf("store: reject reply %d: %w", id, err)
+	}
+	return r, nil
+}
+
+// MarkAutoReply implements ReplyStore.
+func (s *SQLite) MarkAutoReply(ctx context.Context, id int64, note string) (campaign.Reply, error) {
+	var r campaign.Reply
+	err := s.inTx(ctx, func(tx queryer) error {
+		var err error
+		if r, err = replyByID(ctx, tx, id); err != nil {
+			return err
+		}
+		if r.MarksBounced() {
+			return fmt.Errorf("it is a confirmed permanent bounce that marked letter %s bounced: %w", r.LetterID, ErrConflict)
+		}
+		if r.Kind != campaign.ReplyAuto {
+			r.KindReason = fmt.Sprintf("an automatic reply, said staff (classified %s: %s)", r.Kind, r.KindReason)
+		}
+		r.Kind, r.Bounce = campaign.ReplyAuto, nil
+		status := r.Status
+		if status == campaign.ReplyPending || status == campaign.ReplyUnmatched && r.LetterID != "" {
+			status = campaign.ReplyConfirmed // its match stands; an auto-reply needs no review
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE replies SET kind = ?, kind_reason = ?, bounce = '', status = ?,
+			note = CASE WHEN ? <> '' THEN ? ELSE note END, reviewed_at = ?, updated_at = ? WHERE id = ?`,
+			string(r.Kind), r.KindReason, string(status), note, note, s.stamp(), s.stamp(), id); err != nil {
+			return err
+		}
+		r.Status = status
+		if err := s.applyReply(ctx, tx, r, r.CampaignIDs); err != nil {
+			return err
+		}
+		r, err = replyByID(ctx, tx, id)
+		return err
+	})
+	if err != nil {
+		return r, fmt.Errorf("store: mark reply %d an auto-reply: %w", id, err)
 	}
 	return r, nil
 }

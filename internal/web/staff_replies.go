@@ -1,11 +1,322 @@
 package web
 
-import "net/http"
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/outreach-campaign/outreach/internal/campaign"
+	"github.com/outreach-campaign/outreach/internal/store"
+)
 
 // replyRow is a reply as the staff pages list it.
-type replyRow struct{}
+type replyRow struct {
+	ID          int64                `json:"id"`
+	ReceivedAt  time.Time            `json:"received_at"`
+	From        string               `json:"from"`
+	Subject     string               `json:"subject"`
+	Class       campaign.ReplyKind   `json:"class"`
+	Status      campaign.ReplyStatus `json:"status"`
+	Confidence  string               `json:"confidence"`
+	LetterID    string               `json:"letter_id,omitempty"`
+	CampaignIDs []int64              `json:"campaign_ids,omitempty"`
+}
 
-func (s *Server) repliesOfCampaign(r *http.Request, id int64) ([]replyRow, error) { return nil, nil }
+func replyRowOf(r campaign.Reply) replyRow {
+	from := r.From
+	if r.FromName != "" {
+		from = r.FromName + " <" + r.From + ">"
+	}
+	return replyRow{ID: r.ID, ReceivedAt: r.ReceivedAt, From: from, Subject: r.Subject, Class: r.Kind, Status: r.Status,
+		Confidence: fmt.Sprintf("%.2f", r.Confidence), LetterID: r.LetterID, CampaignIDs: r.CampaignIDs}
+}
 
-func (s *Server) replyRoutes(page func(string, http.HandlerFunc))    {}
-func (s *Server) replyAPIRoutes(page func(string, http.HandlerFunc)) {}
+func (s *Server) repliesOfCampaign(r *http.Request, id int64) ([]replyRow, error) {
+	rs, err := s.staff.Store.Replies(r.Context(), store.ReplyFilter{CampaignID: id})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]replyRow, len(rs))
+	for i, rp := range rs {
+		out[i] = replyRowOf(rp)
+	}
+	return out, nil
+}
+
+func (s *Server) replyRoutes(page func(string, http.HandlerFunc)) {
+	page("GET /replies", s.replies)
+	page("GET /replies/{id}", s.replyDetail)
+	page("GET /replies/{id}/raw", s.replyRaw)
+	page("POST /replies/{id}/confirm", s.replyConfirm)
+	page("POST /replies/{id}/reject", s.replyReject)
+	page("POST /replies/{id}/classify", s.replyClassify)
+}
+
+func (s *Server) replyAPIRoutes(api func(string, http.HandlerFunc)) {
+	api("GET /api/v1/replies", s.replies)
+	api("GET /api/v1/replies/{id}", s.replyDetail)
+	api("POST /api/v1/replies/{id}/confirm", s.replyConfirm)
+	api("POST /api/v1/replies/{id}/reject", s.replyReject)
+	api("POST /api/v1/replies/{id}/classify", s.replyClassify)
+}
+
+// replyViews are the lists of the review page: what waits first.
+var replyViews = []struct{ Value, Label string }{
+	{"pending", "Waiting for review"},
+	{"confirmed", "Confirmed"},
+	{"unmatched", "Matched to nothing"},
+	{"rejected", "Rejected"},
+	{"all", "All"},
+}
+
+type repliesPage struct {
+	staffPage
+	View    string
+	Views   []viewOption
+	Replies []replyRow
+}
+
+type viewOption struct {
+	Value, Label string
+	Current      bool
+}
+
+// replies lists replies: by default those waiting for review.
+func (s *Server) replies(w http.ResponseWriter, r *http.Request) {
+	view := r.URL.Query().Get("view")
+	if view == "" {
+		view = "pending"
+	}
+	f := store.ReplyFilter{}
+	switch view {
+	case "pending":
+		f.Pending = true
+	case "all":
+	case "confirmed", "unmatched", "rejected":
+		f.Statuses = []campaign.ReplyStatus{campaign.ReplyStatus(view)}
+	default:
+		s.staffError(w, r, http.StatusNotFound, "No such list of replies.")
+		return
+	}
+	if c := r.URL.Query().Get("campaign"); c != "" {
+		id, err := strconv.ParseInt(c, 10, 64)
+		if err != nil {
+			s.staffError(w, r, http.StatusNotFound, "No such campaign.")
+			return
+		}
+		f.CampaignID = id
+	}
+	rs, err := s.staff.Store.Replies(r.Context(), f)
+	if err != nil {
+		s.staffFail(w, r, err)
+		return
+	}
+	p := repliesPage{staffPage: s.newStaffPage(r, "replies", "Replies"), View: view}
+	for _, v := range replyViews {
+		p.Views = append(p.Views, viewOption{Value: v.Value, Label: v.Label, Current: v.Value == view})
+	}
+	// Newest first: staff work from the top.
+	for i := len(rs) - 1; i >= 0; i-- {
+		p.Replies = append(p.Replies, replyRowOf(rs[i]))
+	}
+	if wantsJSON(r) {
+		writeJSON(w, http.StatusOK, p.Replies)
+		return
+	}
+	s.renderStaff(w, http.StatusOK, "replies", p)
+}
+
+type replyPage struct {
+	staffPage
+	Reply     campaign.Reply
+	Letter    *campaign.Letter
+	Campaigns []campaign.Campaign
+	// All is every campaign, for assigning the reply to others.
+	All []campaign.Campaign
+	// Full is the whole message as text, one click away.
+	Full    string
+	Outcome []string
+	// Next and Prev are the neighbouring replies waiting for review.
+	Next, Prev int64
+}
+
+func (s *Server) reply(w http.ResponseWriter, r *http.Request) (campaign.Reply, bool) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		s.staffError(w, r, http.StatusNotFound, "No such reply.")
+		return campaign.Reply{}, false
+	}
+	rp, err := s.staff.Store.Reply(r.Context(), id)
+	if err != nil {
+		s.staffFail(w, r, err)
+		return rp, false
+	}
+	return rp, true
+}
+
+func (s *Server) replyDetail(w http.ResponseWriter, r *http.Request) {
+	rp, ok := s.reply(w, r)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	if wantsJSON(r) {
+		writeJSON(w, http.StatusOK, rp)
+		return
+	}
+	p := replyPage{staffPage: s.newStaffPage(r, "replies", "Reply: "+orNone(rp.Subject)), Reply: rp, Full: readable(rp.Raw),
+		Outcome: []string{string(campaign.Victory), string(campaign.Response), string(campaign.Disappointing)}}
+	if rp.LetterID != "" {
+		if l, err := s.staff.Store.Letter(ctx, rp.LetterID); err == nil {
+			p.Letter = &l
+		}
+	}
+	var err error
+	if len(rp.CampaignIDs) > 0 {
+		if p.Campaigns, err = s.staff.Store.Campaigns(ctx, store.CampaignFilter{IDs: rp.CampaignIDs}); err != nil {
+			s.staffFail(w, r, err)
+			return
+		}
+	}
+	if p.All, err = s.staff.Store.Campaigns(ctx, store.CampaignFilter{}); err != nil {
+		s.staffFail(w, r, err)
+		return
+	}
+	pending, err := s.staff.Store.Replies(ctx, store.ReplyFilter{Pending: true})
+	if err != nil {
+		s.staffFail(w, r, err)
+		return
+	}
+	if i := slices.IndexFunc(pending, func(x campaign.Reply) bool { return x.ID == rp.ID }); i >= 0 {
+		if i > 0 {
+			p.Prev = pending[i-1].ID
+		}
+		if i+1 < len(pending) {
+			p.Next = pending[i+1].ID
+		}
+	} else if len(pending) > 0 {
+		p.Next = pending[0].ID
+	}
+	s.renderStaff(w, http.StatusOK, "reply", p)
+}
+
+// readable is the raw message as text for staff: the bytes as they are,
+// with what is not valid UTF-8 replaced.
+func readable(raw []byte) string {
+	return strings.ToValidUTF8(string(raw), "\uFFFD")
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(no subject)"
+	}
+	return s
+}
+
+// replyRaw serves the whole message as plain text, in a response the
+// browser will not render as anything else.
+func (s *Server) replyRaw(w http.ResponseWriter, r *http.Request) {
+	rp, ok := s.reply(w, r)
+	if !ok {
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	w.Write(rp.Raw)
+}
+
+// replyConfirm confirms a reply, optionally assigning it to other
+// campaigns, correcting it to a person's reply, and recording the outcome
+// and a note.
+func (s *Server) replyConfirm(w http.ResponseWriter, r *http.Request) {
+	rp, ok := s.reply(w, r)
+	if !ok {
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		s.staffError(w, r, http.StatusBadRequest, "The form could not be read.")
+		return
+	}
+	var c store.Confirmation
+	for _, v := range r.Form["campaign"] {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			s.staffError(w, r, http.StatusUnprocessableEntity, fmt.Sprintf("%q is not a campaign id.", v))
+			return
+		}
+		c.CampaignIDs = append(c.CampaignIDs, id)
+	}
+	outcome, err := campaign.ParseOutcome(r.Form.Get("outcome"))
+	if err != nil {
+		s.staffError(w, r, http.StatusUnprocessableEntity, err.Error())
+		return
+	}
+	c.Outcome, c.Note = outcome, strings.TrimSpace(r.Form.Get("note"))
+	c.Human = r.Form.Get("human") == "true"
+	got, err := s.staff.Store.ConfirmReply(r.Context(), rp.ID, c)
+	if err != nil {
+		s.replyActionFailed(w, r, err)
+		return
+	}
+	s.log.Info("reply confirmed from the web", "reply", rp.ID, "outcome", outcome, "staff", whoFrom(r.Context()).staff.Email)
+	s.afterReplyAction(w, r, got, "Reply confirmed.")
+}
+
+func (s *Server) replyReject(w http.ResponseWriter, r *http.Request) {
+	rp, ok := s.reply(w, r)
+	if !ok {
+		return
+	}
+	got, err := s.staff.Store.RejectReply(r.Context(), rp.ID, strings.TrimSpace(r.FormValue("note")))
+	if err != nil {
+		s.replyActionFailed(w, r, err)
+		return
+	}
+	s.log.Info("reply rejected from the web", "reply", rp.ID, "staff", whoFrom(r.Context()).staff.Email)
+	s.afterReplyAction(w, r, got, "Marked as not a reply to our letters.")
+}
+
+// replyClassify corrects the class of a reply: kind=auto-reply.
+func (s *Server) replyClassify(w http.ResponseWriter, r *http.Request) {
+	rp, ok := s.reply(w, r)
+	if !ok {
+		return
+	}
+	if k := r.FormValue("kind"); k != string(campaign.ReplyAuto) {
+		s.staffError(w, r, http.StatusUnprocessableEntity, `"kind" must be auto-reply (confirm a person's reply with human=true)`)
+		return
+	}
+	got, err := s.staff.Store.MarkAutoReply(r.Context(), rp.ID, strings.TrimSpace(r.FormValue("note")))
+	if err != nil {
+		s.replyActionFailed(w, r, err)
+		return
+	}
+	s.afterReplyAction(w, r, got, "Marked as an automatic reply.")
+}
+
+func (s *Server) replyActionFailed(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, store.ErrConflict) || strings.Contains(err.Error(), "note must be") {
+		s.staffError(w, r, http.StatusConflict, err.Error())
+		return
+	}
+	s.staffFail(w, r, err)
+}
+
+// afterReplyAction answers a review action: the reply in JSON, or the
+// next reply waiting for review.
+func (s *Server) afterReplyAction(w http.ResponseWriter, r *http.Request, rp campaign.Reply, msg string) {
+	if wantsJSON(r) {
+		writeJSON(w, http.StatusOK, rp)
+		return
+	}
+	to := fmt.Sprintf("/replies/%d", rp.ID)
+	if next, err := s.staff.Store.Replies(r.Context(), store.ReplyFilter{Pending: true, Limit: 1}); err == nil && len(next) > 0 && r.FormValue("stay") == "" {
+		to = fmt.Sprintf("/replies/%d", next[0].ID)
+		msg += " Next one waiting:"
+	}
+	done(w, r, to, msg)
+}
