@@ -167,6 +167,7 @@ var staffFuncs = template.FuncMap{
 	"join":  strings.Join,
 	"svg":   func(s string) template.HTML { return template.HTML(s) }, // our own chart SVG, escaped where it is drawn
 	"ids":   joinIDs,
+	"days":  func(d time.Duration) string { return fmt.Sprintf("%d days", int(d.Hours()/24)) },
 	"title": func(s string) string { return strings.ToUpper(s[:1]) + s[1:] },
 	"states": func() []campaign.LetterState {
 		return campaign.LetterStates

@@ -18,7 +18,11 @@ type waveRequest struct {
 	Template    string    `json:"template"`
 	At          time.Time `json:"at"`         // RFC 3339; zero: not at a set time
 	LocalTime   string    `json:"local_time"` // HH:MM in each office's zone
-	Start       bool      `json:"start"`
+	// FollowUpDays, when above 0, sends offices that have not replied after
+	// that many days one follow-up (FollowUpTemplate, "follow-up" when empty).
+	FollowUpDays     int    `json:"follow_up_days"`
+	FollowUpTemplate string `json:"follow_up_template"`
+	Start            bool   `json:"start"`
 }
 
 func (s *Server) decodeWave(w http.ResponseWriter, r *http.Request) (queue.WaveSpec, bool, bool) {
@@ -29,8 +33,13 @@ func (s *Server) decodeWave(w http.ResponseWriter, r *http.Request) (queue.WaveS
 		s.staffError(w, r, http.StatusBadRequest, fmt.Sprintf("the body is not a wave: %v", err))
 		return queue.WaveSpec{}, false, false
 	}
+	if req.FollowUpDays < 0 || req.FollowUpDays > 365 {
+		s.staffError(w, r, http.StatusUnprocessableEntity, "follow_up_days must be between 0 and 365")
+		return queue.WaveSpec{}, false, false
+	}
 	return queue.WaveSpec{Name: req.Name, Countries: req.Countries, CampaignIDs: req.CampaignIDs,
-		Template: req.Template, At: req.At, LocalTime: req.LocalTime}, req.Start, true
+		Template: req.Template, At: req.At, LocalTime: req.LocalTime,
+		FollowUpAfter: time.Duration(req.FollowUpDays) * 24 * time.Hour, FollowUpTemplate: req.FollowUpTemplate}, req.Start, true
 }
 
 // plannedLetter is a letter of a wave preview, in JSON.

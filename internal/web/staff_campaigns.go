@@ -91,6 +91,8 @@ type campaignPage struct {
 	Replies  []replyRow
 	// Signatures are the supporters' letters to this campaign's office.
 	Signatures []campaign.Signature
+	// FollowUp is the latest follow-up letter, if one was planned.
+	FollowUp *campaign.Letter
 }
 
 func (s *Server) campaignDetail(w http.ResponseWriter, r *http.Request) {
@@ -122,6 +124,11 @@ func (s *Server) campaignDetail(w http.ResponseWriter, r *http.Request) {
 	if p.Letters, err = s.staff.Store.Letters(ctx, store.LetterFilter{CampaignID: id}); err != nil {
 		s.staffFail(w, r, err)
 		return
+	}
+	for i := range p.Letters {
+		if p.Letters[i].Kind == campaign.KindFollowUp {
+			p.FollowUp = &p.Letters[i]
+		}
 	}
 	if p.Replies, err = s.repliesOfCampaign(r, id); err != nil {
 		s.staffFail(w, r, err)

@@ -366,3 +366,59 @@ func TestStaffPagesRender(t *testing.T) {
 		t.Errorf("after logout: %d, want a redirect to /login", resp.StatusCode)
 	}
 }
+
+func TestWaveForm(t *testing.T) {
+	h := newHarness(t, harnessOptions{staff: true})
+	s := h.login(t)
+	post := func(path string, form url.Values) (int, string) {
+		form.Set("csrf_token", s.csrf)
+		resp, err := s.c.PostForm(h.srv.URL+path, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for name, tt := range map[string]struct {
+		form    url.Values
+		mention string
+	}{
+		"no name":          {url.Values{"country": {"Canada"}}, "give the wave a name"},
+		"nothing chosen":   {url.Values{"name": {"x"}}, "choose at least one country or campaign"},
+		"bad time":         {url.Values{"name": {"x"}, "country": {"Canada"}, "when": {"at"}, "at": {"soon"}}, "give the date and time"},
+		"past time":        {url.Values{"name": {"x"}, "country": {"Canada"}, "when": {"at"}, "at": {"2020-01-01T09:00"}}, "in the past"},
+		"bad local time":   {url.Values{"name": {"x"}, "country": {"Canada"}, "when": {"local"}, "local_time": {"25:00"}}, "HH:MM"},
+		"bad follow-up":    {url.Values{"name": {"x"}, "country": {"Canada"}, "follow_up_days": {"-3"}}, "1 to 365 days"},
+		"unknown campaign": {url.Values{"name": {"x"}, "campaign": {"999"}}, "no campaign matches"},
+	} {
+		code, body := post("/waves/preview", tt.form)
+		if code != http.StatusUnprocessableEntity || !strings.Contains(body, tt.mention) {
+			t.Errorf("%s: %d, want 422 mentioning %q", name, code, tt.mention)
+		}
+	}
+	if ws, _ := h.st.Waves(context.Background()); len(ws) != 0 {
+		t.Fatal("a refused form created a wave")
+	}
+	// A wave at 09:00 local time with a follow-up after 21 days, created
+	// without starting it.
+	code, body := post("/waves", url.Values{"name": {"Italy"}, "country": {"Italy"}, "template": {"appeal"}, "when": {"local"},
+		"local_time": {"09:00"}, "follow_up_days": {"21"}, "follow_up_template": {"follow-up"}, "start": {"no"}})
+	if code != http.StatusSeeOther {
+		t.Fatalf("create: %d\n%s", code, body)
+	}
+	ws, _ := h.st.Waves(context.Background())
+	if len(ws) != 1 || ws[0].State != campaign.WaveDraft || ws[0].LocalTime != "09:00" || ws[0].FollowUpAfter != 21*24*time.Hour {
+		t.Fatalf("the wave: %+v", ws)
+	}
+	page := string(h.getPage(t, s.c, "/waves/1", http.StatusOK))
+	if !strings.Contains(page, "follow-up (follow-up) after 21 days") || !strings.Contains(page, "Start the wave") {
+		t.Errorf("the wave page does not show the follow-up or the start button")
+	}
+	if code, _ := post("/waves/1/start", url.Values{}); code != http.StatusSeeOther {
+		t.Fatalf("start: %d", code)
+	}
+	if code, body := post("/letters/w1-t2/resend", url.Values{}); code != http.StatusConflict || !strings.Contains(body, "queued") {
+		t.Errorf("resending a queued letter: %d, want 409 saying it is queued", code)
+	}
+}

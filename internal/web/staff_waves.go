@@ -75,6 +75,10 @@ type waveForm struct {
 	When        string // now, at, local
 	At          string // datetime-local, UTC
 	LocalTime   string // HH:MM
+	// FollowUpDays, when not empty, asks for one follow-up to offices that
+	// have not replied after that many days.
+	FollowUpDays     string
+	FollowUpTemplate string
 }
 
 func parseWaveForm(r *http.Request) (waveForm, queue.WaveSpec, error) {
@@ -85,6 +89,7 @@ func parseWaveForm(r *http.Request) (waveForm, queue.WaveSpec, error) {
 		Name: strings.TrimSpace(r.PostForm.Get("name")), Countries: r.PostForm["country"],
 		Template: r.PostForm.Get("template"), When: r.PostForm.Get("when"),
 		At: r.PostForm.Get("at"), LocalTime: r.PostForm.Get("local_time"),
+		FollowUpDays: strings.TrimSpace(r.PostForm.Get("follow_up_days")), FollowUpTemplate: r.PostForm.Get("follow_up_template"),
 	}
 	for _, v := range r.PostForm["campaign"] {
 		id, err := strconv.ParseInt(v, 10, 64)
@@ -93,7 +98,15 @@ func parseWaveForm(r *http.Request) (waveForm, queue.WaveSpec, error) {
 		}
 		f.CampaignIDs = append(f.CampaignIDs, id)
 	}
-	spec := queue.WaveSpec{Name: f.Name, Countries: f.Countries, CampaignIDs: f.CampaignIDs, Template: f.Template}
+	spec := queue.WaveSpec{Name: f.Name, Countries: f.Countries, CampaignIDs: f.CampaignIDs, Template: f.Template,
+		FollowUpTemplate: f.FollowUpTemplate}
+	if f.FollowUpDays != "" {
+		days, err := strconv.Atoi(f.FollowUpDays)
+		if err != nil || days < 1 || days > 365 {
+			return f, spec, errors.New("the follow-up comes after 1 to 365 days")
+		}
+		spec.FollowUpAfter = time.Duration(days) * 24 * time.Hour
+	}
 	if f.Name == "" {
 		return f, spec, errors.New("give the wave a name")
 	}
