@@ -129,6 +129,44 @@ func (b *browser) shoot(name string) {
 	b.do(chromedp.EmulateViewport(widths[0].w, widths[0].h))
 }
 
+// click clicks the first element matching a CSS selector from script: no
+// mouse coordinates, which a page still settling after a resize can make
+// miss.
+func (b *browser) click(css string) {
+	b.t.Helper()
+	if !b.eval(fmt.Sprintf(`(function(){ var e = document.querySelector(%q); if (!e) return false; e.click(); return true; })()`, css)) {
+		b.t.Fatalf("no %s on the page:\n%s", css, b.text("main"))
+	}
+}
+
+// clickText clicks the first element of a kind whose text contains text.
+func (b *browser) clickText(tag, text string) {
+	b.t.Helper()
+	js := fmt.Sprintf(`(function(){ for (var e of document.querySelectorAll(%q)) { if (e.textContent.includes(%q)) { e.click(); return true; } } return false; })()`, tag, text)
+	if !b.eval(js) {
+		b.t.Fatalf("no %s with %q on the page", tag, text)
+	}
+}
+
+// arrive waits for the page a form or link led to: one with sel, or an
+// error notice, which fails the test with its text.
+func (b *browser) arrive(sel string) {
+	b.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if b.eval(fmt.Sprintf(`document.readyState === "complete" && document.querySelector(%q) !== null`, sel)) {
+			return
+		}
+		if b.eval(`document.readyState === "complete" && document.querySelector(".notice.error") !== null`) {
+			b.t.Fatalf("the page shows an error instead of %s: %s", sel, b.text(".notice.error"))
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("no %s after 30s; the page says:\n%s", sel, b.text("body"))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // waitFor polls a JavaScript condition until it holds.
 func (b *browser) waitFor(what, js string, timeout time.Duration) {
 	b.t.Helper()
@@ -197,9 +235,9 @@ func TestStaffUIInBrowser(t *testing.T) {
 	b.do(
 		chromedp.SendKeys(chromedp.ID("email"), "anna@campaign.example"),
 		chromedp.SendKeys(chromedp.ID("password"), "correct horse battery"),
-		chromedp.Submit(chromedp.ID("password")),
-		chromedp.WaitVisible(chromedp.CSS("table.data")),
 	)
+	b.click(`form button[type=submit]`)
+	b.arrive("table.data")
 	if h := b.text("h1"); h != "Campaigns" {
 		t.Fatalf("after logging in: %q", h)
 	}
@@ -210,17 +248,18 @@ func TestStaffUIInBrowser(t *testing.T) {
 	// A wave for Canada, previewed first.
 	b.visit("/waves/new")
 	b.shoot("wave-new")
-	b.do(
-		chromedp.SendKeys(chromedp.ID("name"), "Canada, from the browser"),
-		chromedp.Click(chromedp.CSS(`input[name=country][value=Canada]`)),
-		chromedp.Click(chromedp.CSS(`form.wave-form button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS("ol.previews")),
-	)
+	b.do(chromedp.SendKeys(chromedp.ID("name"), "Canada, from the browser"))
+	b.click(`input[name=country][value=Canada]`)
+	if !b.eval(`document.querySelector("input[name=country][value=Canada]").checked`) {
+		t.Fatal("the Canada box is not checked")
+	}
+	b.click(`form.wave-form button[type=submit]`)
+	b.arrive("ol.previews")
 	if nLetters := value(b, chromedp.Evaluate[int](`document.querySelectorAll("ol.previews > li").length`)); nLetters != 19 {
 		t.Fatalf("the preview shows %d letters, want 19", nLetters)
 	}
 	// Open Montreal's letter: it is in French and names both partners.
-	b.do(chromedp.Click(chromedp.Search(`//summary[contains(., "maire@montreal.example")]`)))
+	b.clickText("summary", "maire@montreal.example")
 	montreal := value(b, chromedp.Text(chromedp.Search(`//li[.//summary[contains(., "maire@montreal.example")]]//pre`)))
 	for _, want := range []string{"Madame, Monsieur,", "Busan, ville jumelle depuis le 19 septembre 2000", "Seoul, ville amie depuis le 8 avril 2015"} {
 		if !strings.Contains(montreal, want) {
@@ -228,7 +267,8 @@ func TestStaffUIInBrowser(t *testing.T) {
 		}
 	}
 	b.shoot("wave-preview")
-	b.do(chromedp.Click(chromedp.CSS(`button[name=start][value=yes]`)), chromedp.WaitVisible(chromedp.ID("wave-progress")))
+	b.click(`button[name=start][value=yes]`)
+	b.arrive("#wave-progress")
 
 	// The counts update live, without reloading the page.
 	b.eval(`window.__notReloaded = true`)
@@ -277,7 +317,8 @@ func TestStaffUIInBrowser(t *testing.T) {
 		b.visit("/replies")
 	}
 	b.shoot("replies")
-	b.do(chromedp.Click(chromedp.Search(`//a[contains(., "Votre lettre sur Busan et Seoul")]`)), chromedp.WaitVisible(chromedp.CSS("form.review")))
+	b.clickText("a", "Votre lettre sur Busan et Seoul")
+	b.arrive("form.review")
 	if !strings.Contains(b.text(".reply-text"), "La mairesse a écrit aux maires de Séoul et de Busan.") {
 		t.Errorf("the reply page does not show what they wrote: %q", b.text(".reply-text"))
 	}
@@ -287,15 +328,16 @@ func TestStaffUIInBrowser(t *testing.T) {
 	b.shoot("reply")
 	// Assign it to Montreal's two campaigns, set the outcome and a note,
 	// and confirm with the keyboard shortcut.
+	b.clickText("summary", "Campaigns it answers")
 	b.do(
-		chromedp.Click(chromedp.Search(`//summary[contains(., "Campaigns it answers")]`)),
 		chromedp.SetValue(chromedp.ID("outcome"), "victory"),
 		chromedp.SendKeys(chromedp.ID("note"), "The mayor wrote to Seoul and Busan."),
 	)
 	b.eval(`(function(){ var s = document.querySelector("select[name=campaign]");
 		for (var o of s.options) { o.selected = (o.value === "19" || o.value === "24"); } return true; })()`)
 	b.eval(`document.activeElement.blur(), true`)
-	b.do(chromedp.KeyEvent("c"), chromedp.WaitVisible(chromedp.CSS(".notice.ok")))
+	b.do(chromedp.KeyEvent("c"))
+	b.arrive(".notice.ok")
 	if got := b.text(".notice.ok"); !strings.Contains(got, "Reply confirmed") {
 		t.Errorf("after pressing c: %q", got)
 	}

@@ -711,3 +711,29 @@ func TestCreateWaveFollowUpChecks(t *testing.T) {
 		t.Errorf("%d waves stored after refused specs", len(ws))
 	}
 }
+
+// TestQueuesByKind: mail a person waits for goes in the mail queue, ahead
+// of letters to the offices.
+func TestQueuesByKind(t *testing.T) {
+	h := newHarness(t)
+	insp := asynq.NewInspector(h.redis)
+	defer insp.Close()
+	for _, tt := range []struct {
+		kind  campaign.LetterKind
+		queue string
+	}{{campaign.KindConfirmation, QueueMail}, {campaign.KindWave, QueueLetters}, {campaign.KindSupporter, QueueLetters}, {campaign.KindFollowUp, QueueLetters}} {
+		l := campaign.Letter{ID: "q-" + string(tt.kind), Kind: tt.kind, SendAt: time.Now().Add(time.Hour)}
+		if err := h.queue.EnqueueLetter(context.Background(), l); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := insp.GetTaskInfo(tt.queue, l.ID); err != nil {
+			t.Errorf("%s: not in queue %s: %v", tt.kind, tt.queue, err)
+		}
+		if ok, err := h.queue.Queued(l); err != nil || !ok {
+			t.Errorf("%s: Queued = %v, %v", tt.kind, ok, err)
+		}
+	}
+	if Priorities[QueueMail] <= Priorities[QueueLetters] {
+		t.Error("the mail queue does not come first")
+	}
+}

@@ -24,16 +24,30 @@ const (
 	TypeSendLetter = "letter:send"
 )
 
-// Queues and their priorities (asynq weights: a queue of weight 6 is served
-// six times as often as one of weight 1 when both have work).
+// Queues and their priorities (asynq weights: when both have work, a queue
+// of weight 6 is served six times for every three of a queue of weight 3).
 const (
-	// QueueLetters holds campaign letters of waves.
+	// QueueMail holds mail a person is waiting for: supporters'
+	// confirmation mails. It comes first, so that a link arrives in
+	// seconds even while a large wave is being sent.
+	QueueMail = "mail"
+	// QueueLetters holds letters to the offices: waves' letters and
+	// follow-ups, supporters' letters and digests.
 	QueueLetters = "letters"
 )
 
 // Priorities maps each queue to its weight, for the worker's server.
 var Priorities = map[string]int{
-	QueueLetters: 6,
+	QueueMail:    6,
+	QueueLetters: 3,
+}
+
+// QueueOf is the queue a letter of kind k travels in.
+func QueueOf(k campaign.LetterKind) string {
+	if k == campaign.KindConfirmation {
+		return QueueMail
+	}
+	return QueueLetters
 }
 
 // letterPayload is what a letter task carries: ids only, so that Redis
@@ -112,7 +126,7 @@ func (c *Client) EnqueueLetter(ctx context.Context, l campaign.Letter) error {
 	}
 	opts := []asynq.Option{
 		asynq.TaskID(TaskID(l.ID, l.Resends)),
-		asynq.Queue(QueueLetters),
+		asynq.Queue(QueueOf(l.Kind)),
 		asynq.MaxRetry(c.MaxRetry),
 		asynq.Retention(c.Retention),
 		// A send is bounded by the SMTP timeouts; this only guards against
@@ -135,7 +149,7 @@ func (c *Client) EnqueueLetter(ctx context.Context, l campaign.Letter) error {
 // Queued reports whether the task of l is in Redis (waiting, scheduled,
 // running, retrying, or kept after it finished).
 func (c *Client) Queued(l campaign.Letter) (bool, error) {
-	_, err := c.inspector.GetTaskInfo(QueueLetters, TaskID(l.ID, l.Resends))
+	_, err := c.inspector.GetTaskInfo(QueueOf(l.Kind), TaskID(l.ID, l.Resends))
 	switch {
 	case err == nil:
 		return true, nil
@@ -153,7 +167,7 @@ func (c *Client) Queued(l campaign.Letter) (bool, error) {
 // tidying step: a worker that gets the task finds the letter cancelled and
 // does nothing, so a running task, which cannot be deleted, is no harm.
 func (c *Client) Remove(l campaign.Letter) error {
-	err := c.inspector.DeleteTask(QueueLetters, TaskID(l.ID, l.Resends))
+	err := c.inspector.DeleteTask(QueueOf(l.Kind), TaskID(l.ID, l.Resends))
 	if err == nil || errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound) {
 		return nil
 	}

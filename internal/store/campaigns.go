@@ -140,14 +140,7 @@ func (s *SQLite) Campaign(ctx context.Context, id int64) (campaign.Campaign, err
 }
 
 func campaignByID(ctx context.Context, q queryer, id int64) (campaign.Campaign, error) {
-	cs, err := queryCampaigns(ctx, q, "SELECT "+campaignColumns+campaignFrom+" WHERE c.id = ?", id)
-	if err != nil {
-		return campaign.Campaign{}, err
-	}
-	if len(cs) == 0 {
-		return campaign.Campaign{}, errNotFound
-	}
-	return cs[0], nil
+	return one(queryCampaigns(ctx, q, "SELECT "+campaignColumns+campaignFrom+" WHERE c.id = ?", id))
 }
 
 func queryCampaigns(ctx context.Context, q queryer, query string, args ...any) ([]campaign.Campaign, error) {

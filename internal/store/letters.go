@@ -26,14 +26,7 @@ func (s *SQLite) Letter(ctx context.Context, id string) (campaign.Letter, error)
 }
 
 func letterByID(ctx context.Context, q queryer, id string) (campaign.Letter, error) {
-	ls, err := queryLetters(ctx, q, "SELECT "+letterColumns+" FROM letters l WHERE l.id = ?", id)
-	if err != nil {
-		return campaign.Letter{}, err
-	}
-	if len(ls) == 0 {
-		return campaign.Letter{}, errNotFound
-	}
-	return ls[0], nil
+	return one(queryLetters(ctx, q, "SELECT "+letterColumns+" FROM letters l WHERE l.id = ?", id))
 }
 
 // Letters implements Store.

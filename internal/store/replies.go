@@ -362,14 +362,7 @@ func (s *SQLite) Reply(ctx context.Context, id int64) (campaign.Reply, error) {
 }
 
 func replyByID(ctx context.Context, q queryer, id int64) (campaign.Reply, error) {
-	rs, err := queryReplies(ctx, q, "SELECT "+replyColumns+" FROM replies r WHERE r.id = ?", id)
-	if err != nil {
-		return campaign.Reply{}, err
-	}
-	if len(rs) == 0 {
-		return campaign.Reply{}, errNotFound
-	}
-	return rs[0], nil
+	return one(queryReplies(ctx, q, "SELECT "+replyColumns+" FROM replies r WHERE r.id = ?", id))
 }
 
 // Replies implements ReplyStore.

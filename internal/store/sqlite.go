@@ -316,4 +316,16 @@ func placeholders(n int) string {
 
 func isNotFound(err error) bool { return errors.Is(err, errNotFound) }
 
+// one returns the only record a lookup by key found, or errNotFound.
+func one[T any](list []T, err error) (T, error) {
+	var zero T
+	if err != nil {
+		return zero, err
+	}
+	if len(list) == 0 {
+		return zero, errNotFound
+	}
+	return list[0], nil
+}
+
 func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }

@@ -554,14 +554,7 @@ func (s *SQLite) SupporterStats(ctx context.Context, campaignID int64) ([]Suppor
 }
 
 func signatureWhere(ctx context.Context, q queryer, where string, args ...any) (campaign.Signature, error) {
-	sigs, err := querySignatures(ctx, q, "SELECT "+signatureColumns+signatureFrom+" WHERE "+where, args...)
-	if err != nil {
-		return campaign.Signature{}, err
-	}
-	if len(sigs) == 0 {
-		return campaign.Signature{}, errNotFound
-	}
-	return sigs[0], nil
+	return one(querySignatures(ctx, q, "SELECT "+signatureColumns+signatureFrom+" WHERE "+where, args...))
 }
 
 func querySignatures(ctx context.Context, q queryer, query string, args ...any) ([]campaign.Signature, error) {

@@ -144,14 +144,7 @@ func (s *SQLite) SetDoNotContact(ctx context.Context, email string, on bool) err
 }
 
 func targetWhere(ctx context.Context, q queryer, where string, args ...any) (campaign.Target, error) {
-	ts, err := queryTargets(ctx, q, "SELECT "+targetColumns+" FROM targets WHERE "+where, args...)
-	if err != nil {
-		return campaign.Target{}, err
-	}
-	if len(ts) == 0 {
-		return campaign.Target{}, errNotFound
-	}
-	return ts[0], nil
+	return one(queryTargets(ctx, q, "SELECT "+targetColumns+" FROM targets WHERE "+where, args...))
 }
 
 func queryTargets(ctx context.Context, q queryer, query string, args ...any) ([]campaign.Target, error) {

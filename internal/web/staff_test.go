@@ -400,6 +400,12 @@ func TestWaveForm(t *testing.T) {
 	if ws, _ := h.st.Waves(context.Background()); len(ws) != 0 {
 		t.Fatal("a refused form created a wave")
 	}
+	// The form always names a follow-up letter; without days it asks for
+	// no follow-up, and the preview works.
+	if code, body := post("/waves/preview", url.Values{"name": {"x"}, "country": {"Canada"}, "template": {"appeal"},
+		"when": {"now"}, "follow_up_days": {""}, "follow_up_template": {"follow-up"}}); code != http.StatusOK {
+		t.Errorf("preview without follow-up days: %d\n%s", code, body)
+	}
 	// A wave at 09:00 local time with a follow-up after 21 days, created
 	// without starting it.
 	code, body := post("/waves", url.Values{"name": {"Italy"}, "country": {"Italy"}, "template": {"appeal"}, "when": {"local"},

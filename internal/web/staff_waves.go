@@ -98,9 +98,11 @@ func parseWaveForm(r *http.Request) (waveForm, queue.WaveSpec, error) {
 		}
 		f.CampaignIDs = append(f.CampaignIDs, id)
 	}
-	spec := queue.WaveSpec{Name: f.Name, Countries: f.Countries, CampaignIDs: f.CampaignIDs, Template: f.Template,
-		FollowUpTemplate: f.FollowUpTemplate}
+	spec := queue.WaveSpec{Name: f.Name, Countries: f.Countries, CampaignIDs: f.CampaignIDs, Template: f.Template}
+	// The follow-up letter is chosen in the form whether or not a follow-up
+	// is asked for: it counts only with the days.
 	if f.FollowUpDays != "" {
+		spec.FollowUpTemplate = f.FollowUpTemplate
 		days, err := strconv.Atoi(f.FollowUpDays)
 		if err != nil || days < 1 || days > 365 {
 			return f, spec, errors.New("the follow-up comes after 1 to 365 days")
