@@ -68,11 +68,12 @@ func (a *app) scheduler(ctx context.Context) (*queue.Scheduler, error) {
 	if err != nil {
 		return nil, err
 	}
-	if a.queue == nil {
-		a.queue = queue.NewClient(a.redisOpt(), a.cfg.Sending.MaxRetries)
+	q, err := a.queueClient(ctx)
+	if err != nil {
+		return nil, err
 	}
 	return &queue.Scheduler{
-		Store: st, Queue: a.queue, Log: a.log(),
+		Store: st, Queue: q, Log: a.log(),
 		Interval: a.cfg.Sending.SchedulerInterval, Parallel: 8,
 	}, nil
 }

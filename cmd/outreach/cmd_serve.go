@@ -43,11 +43,30 @@ Several serve processes can share one Redis and one store.`,
 }
 
 // queueClient returns the client that queues letters, made on first use.
-func (a *app) queueClient() *queue.Client {
-	if a.queue == nil {
-		a.queue = queue.NewClient(a.redisOpt(), a.cfg.Sending.MaxRetries)
+// Its task ids start with the store's namespace, made once and kept in the
+// store, so that every process of one store names tasks alike and a new
+// store does not collide with an old one's tasks in the same Redis.
+func (a *app) queueClient(ctx context.Context) (*queue.Client, error) {
+	if a.queue != nil {
+		return a.queue, nil
 	}
-	return a.queue
+	st, err := a.store(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ns, err := st.GeneratedSecret(ctx, "queue.namespace", func() (string, error) {
+		b := make([]byte, 4)
+		if _, err := rand.Read(b); err != nil {
+			return "", err
+		}
+		return hex.EncodeToString(b), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.queue = queue.NewClient(a.redisOpt(), a.cfg.Sending.MaxRetries)
+	a.queue.Namespace = ns
+	return a.queue, nil
 }
 
 func (a *app) redisClient() *redis.Client {
@@ -93,9 +112,13 @@ func (a *app) supportersService(ctx context.Context, rdb redis.UniversalClient) 
 	if err != nil {
 		return nil, err
 	}
+	q, err := a.queueClient(ctx)
+	if err != nil {
+		return nil, err
+	}
 	sp := a.cfg.Supporters
 	return &supporters.Service{
-		Store: st, Queue: a.queueClient(), Links: links, Log: a.log(),
+		Store: st, Queue: q, Links: links, Log: a.log(),
 		Limiter:    supporters.NewRateLimiter(rdb, supporters.Limits{PerIP: sp.PerIPPerHour, PerEmail: sp.PerEmailPerDay}),
 		MaxMessage: sp.MessageMax, ConfirmWithin: sp.ConfirmWithin,
 	}, nil
@@ -185,9 +208,13 @@ func (a *app) batcher(ctx context.Context) (b *supporters.Batcher, done func(), 
 	if err != nil {
 		return nil, nil, fmt.Errorf("supporters.working_hours: %w", err)
 	}
+	q, err := a.queueClient(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
 	rdb := a.redisClient()
 	return &supporters.Batcher{
-		Store: st, Queue: a.queueClient(), Hours: hours,
+		Store: st, Queue: q, Hours: hours,
 		Defaults: campaign.Delivery{
 			Mode: campaign.DeliveryMode(sp.Mode), DailyCap: sp.DailyCap, Period: campaign.DigestPeriod(sp.DigestPeriod),
 		},

@@ -737,3 +737,91 @@ func TestQueuesByKind(t *testing.T) {
 		t.Error("the mail queue does not come first")
 	}
 }
+
+// TestNewStoreOnOldRedis: a fresh store (with a namespace of its own) on a
+// Redis that still keeps the finished tasks of another store's letters of
+// the same ids sends its letters all the same.
+func TestNewStoreOnOldRedis(t *testing.T) {
+	h := newHarness(t)
+	h.queue.Namespace = "aaaa"
+	h.seed(3, false)
+	w, _ := h.createWave(WaveSpec{}, time.Now())
+	if _, err := h.sched.StartWave(context.Background(), w.ID); err != nil {
+		t.Fatal(err)
+	}
+	h.worker(2, nil)
+	h.waitDone(w.ID, 30*time.Second)
+
+	// A new store, the same Redis, the same letter ids.
+	h2 := newHarness(t)
+	h2.redis = h.redis
+	h2.queue = NewClient(h.redis, 3)
+	h2.queue.Namespace = "bbbb"
+	t.Cleanup(func() { h2.queue.Close() })
+	h2.sched = &Scheduler{Store: h2.st, Queue: h2.queue, Log: quietLog(), Parallel: 2}
+	h2.seed(3, false)
+	w2, plan := h2.createWave(WaveSpec{}, time.Now())
+	if plan.Letters[0].ID != "w1-t1" {
+		t.Fatalf("letter id %s, want the same as the old store's", plan.Letters[0].ID)
+	}
+	if _, err := h2.sched.StartWave(context.Background(), w2.ID); err != nil {
+		t.Fatal(err)
+	}
+	h2.worker(2, nil)
+	if counts := h2.waitDone(w2.ID, 30*time.Second); counts[campaign.Sent] != 3 {
+		t.Errorf("the new store's wave: %v, want 3 sent", counts)
+	}
+}
+
+// TestSchedulerMendsStrandedLetters: a queued letter whose task finished
+// is queued again; a letter left mid-send whose task is gone is marked
+// uncertain, not sent again.
+func TestSchedulerMendsStrandedLetters(t *testing.T) {
+	h := newHarness(t)
+	h.seed(2, false)
+	ctx := context.Background()
+	w, plan := h.createWave(WaveSpec{At: time.Now().Add(time.Hour)}, time.Now())
+	if _, err := h.sched.StartWave(ctx, w.ID); err != nil {
+		t.Fatal(err)
+	}
+	// The first letter's task ran to its end without sending (as a task
+	// of another store with the same id would have); the second letter
+	// was being sent when its worker and its task vanished.
+	insp := asynq.NewInspector(h.redis)
+	defer insp.Close()
+	first, second := plan.Letters[0], plan.Letters[1]
+	if err := insp.DeleteTask(QueueLetters, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	c := asynq.NewClient(h.redis)
+	defer c.Close()
+	if _, err := c.Enqueue(asynq.NewTask("noop", nil), asynq.TaskID(first.ID), asynq.Queue(QueueLetters), asynq.Retention(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	srv := asynq.NewServer(h.redis, asynq.Config{Queues: map[string]int{QueueLetters: 1}, Logger: asynqLogger{quietLog()}})
+	mux := asynq.NewServeMux()
+	done := make(chan struct{}, 1)
+	mux.HandleFunc("noop", func(context.Context, *asynq.Task) error { done <- struct{}{}; return nil })
+	if err := srv.Start(mux); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	srv.Shutdown()
+	if err := h.st.BeginSending(ctx, second.ID, h.comp.Signer.MessageID(second.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if err := insp.DeleteTask(QueueLetters, second.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	h.sched.StaleAfter = time.Nanosecond
+	if err := h.sched.Round(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := h.queue.Queued(first); err != nil || !ok {
+		t.Errorf("the queued letter whose task had finished was not queued again: %v %v", ok, err)
+	}
+	if l := h.letter(second.ID); l.State != campaign.Uncertain {
+		t.Errorf("the letter left mid-send is %s, want uncertain", l.State)
+	}
+}

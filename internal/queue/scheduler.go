@@ -21,11 +21,13 @@ type SchedulerStore interface {
 	MarkQueued(ctx context.Context, ids []string) (int, error)
 	Resend(ctx context.Context, id string) (campaign.Letter, error)
 	CreateDueFollowUps(ctx context.Context, now time.Time) ([]campaign.Letter, error)
+	MarkUncertain(ctx context.Context, id, reason string) error
 }
 
 // Scheduler queues the letters of started waves. Starting a wave queues its
 // planned letters at once; the scheduler's loop then catches what a start
-// could not queue (Redis was down) and re-queues letters whose task Redis
+// could not queue (Redis was down), marks uncertain a letter left mid-send
+// whose task is gone, and re-queues letters whose task Redis
 // lost (a restart without persistence), so that no letter is lost.
 type Scheduler struct {
 	Store SchedulerStore
@@ -191,13 +193,16 @@ func (s *Scheduler) now() time.Time {
 }
 
 func (s *Scheduler) requeueLost(ctx context.Context) error {
-	now := s.now
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
 	stale := s.StaleAfter
 	if stale <= 0 {
 		stale = 5 * time.Minute
 	}
 	ls, err := s.Store.Letters(ctx, store.LetterFilter{
-		States: []campaign.LetterState{campaign.Queued}, UpdatedBefore: now().Add(-stale), Limit: 1000,
+		States: []campaign.LetterState{campaign.Queued, campaign.Sending}, UpdatedBefore: now().Add(-stale), Limit: 1000,
 	})
 	if err != nil {
 		return err
@@ -209,6 +214,20 @@ func (s *Scheduler) requeueLost(ctx context.Context) error {
 		}
 		if ok {
 			continue
+		}
+		if l.State == campaign.Sending {
+			// Its worker is gone and no task will come back to it (Redis
+			// lost it, or asynq gave up on it): it may or may not have
+			// left, so staff decide, as when a retry finds it mid-send.
+			if err := s.Store.MarkUncertain(ctx, l.ID, "its send was interrupted and its task is gone; not resent automatically"); err != nil && !errors.Is(err, store.ErrConflict) {
+				return err
+			}
+			s.logger().Warn("a letter left mid-send without a task: marked uncertain", "letter", l.ID)
+			continue
+		}
+		// A task kept after it finished would refuse the same id.
+		if err := s.Queue.Remove(l); err != nil {
+			return err
 		}
 		if err := s.Queue.EnqueueLetter(ctx, l); err != nil {
 			return err

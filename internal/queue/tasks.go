@@ -61,12 +61,16 @@ type letterPayload struct {
 
 // TaskID is the asynq task id of a letter's send: the letter's id, with the
 // resend number after a staff resend (the first task may still be kept in
-// Redis).
-func TaskID(letterID string, resend int) string {
-	if resend == 0 {
-		return letterID
+// Redis), after the store's namespace when there is one.
+func TaskID(namespace, letterID string, resend int) string {
+	id := letterID
+	if resend > 0 {
+		id += "-r" + strconv.Itoa(resend)
 	}
-	return letterID + "-r" + strconv.Itoa(resend)
+	if namespace != "" {
+		id = namespace + ":" + id
+	}
+	return id
 }
 
 // Client queues letters.
@@ -81,6 +85,10 @@ type Client struct {
 	// Retention keeps a finished task in Redis, so that queueing the same
 	// letter again within it is refused by asynq as well as by the store.
 	Retention time.Duration
+	// Namespace starts every task id: letter ids are unique within a
+	// store, and a new store (a fresh start) on an old Redis must not find
+	// its letters' ids taken by the tasks of another.
+	Namespace string
 }
 
 // NewClient returns a Client on the Redis server of opt.
@@ -125,7 +133,7 @@ func (c *Client) EnqueueLetter(ctx context.Context, l campaign.Letter) error {
 		return err
 	}
 	opts := []asynq.Option{
-		asynq.TaskID(TaskID(l.ID, l.Resends)),
+		asynq.TaskID(c.taskID(l)),
 		asynq.Queue(QueueOf(l.Kind)),
 		asynq.MaxRetry(c.MaxRetry),
 		asynq.Retention(c.Retention),
@@ -146,13 +154,15 @@ func (c *Client) EnqueueLetter(ctx context.Context, l campaign.Letter) error {
 	return nil
 }
 
-// Queued reports whether the task of l is in Redis (waiting, scheduled,
-// running, retrying, or kept after it finished).
+// Queued reports whether the task of l is in Redis and will run: waiting,
+// scheduled, running or retrying (not finished, nor given up on).
 func (c *Client) Queued(l campaign.Letter) (bool, error) {
-	_, err := c.inspector.GetTaskInfo(QueueOf(l.Kind), TaskID(l.ID, l.Resends))
+	info, err := c.inspector.GetTaskInfo(QueueOf(l.Kind), c.taskID(l))
 	switch {
 	case err == nil:
-		return true, nil
+		// A task that has finished, or that asynq gave up on, will not run
+		// again: the letter is not queued any more.
+		return info.State != asynq.TaskStateCompleted && info.State != asynq.TaskStateArchived, nil
 	case errors.Is(err, asynq.ErrQueueNotFound):
 		c.renew() // Redis lost everything, the list of queues included
 		return false, nil
@@ -167,12 +177,14 @@ func (c *Client) Queued(l campaign.Letter) (bool, error) {
 // tidying step: a worker that gets the task finds the letter cancelled and
 // does nothing, so a running task, which cannot be deleted, is no harm.
 func (c *Client) Remove(l campaign.Letter) error {
-	err := c.inspector.DeleteTask(QueueOf(l.Kind), TaskID(l.ID, l.Resends))
+	err := c.inspector.DeleteTask(QueueOf(l.Kind), c.taskID(l))
 	if err == nil || errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound) {
 		return nil
 	}
 	return fmt.Errorf("queue: remove letter %s: %w", l.ID, err)
 }
+
+func (c *Client) taskID(l campaign.Letter) string { return TaskID(c.Namespace, l.ID, l.Resends) }
 
 func parsePayload(t *asynq.Task) (letterPayload, error) {
 	var p letterPayload
