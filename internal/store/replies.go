@@ -485,34 +485,37 @@ func (s *SQLite) ConfirmReply(ctx context.Context, id int64, c Confirmation) (ca
 
 // RejectReply implements ReplyStore.
 func (s *SQLite) RejectReply(ctx context.Context, id int64, note string) (campaign.Reply, error) {
-	var r campaign.Reply
-	err := s.inTx(ctx, func(tx queryer) error {
-		var err error
-		if r, err = replyByID(ctx, tx, id); err != nil {
-			return err
-		}
-		if r.MarksBounced() {
-			return fmt.Errorf("it is a confirmed permanent bounce that marked letter %s bounced: %w", r.LetterID, ErrConflict)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE replies SET status = 'rejected', note = CASE WHEN ? <> '' THEN ? ELSE note END,
-			reviewed_at = ?, updated_at = ? WHERE id = ?`, note, note, s.stamp(), s.stamp(), id); err != nil {
-			return err
-		}
+	return s.correctReply(ctx, "reject", id, func(tx queryer, r *campaign.Reply) error {
 		r.Status = campaign.ReplyRejected
-		if err := s.applyReply(ctx, tx, r, r.CampaignIDs); err != nil {
-			return err
-		}
-		r, err = replyByID(ctx, tx, id)
+		_, err := tx.ExecContext(ctx, `UPDATE replies SET status = 'rejected', note = CASE WHEN ? <> '' THEN ? ELSE note END,
+			reviewed_at = ?, updated_at = ? WHERE id = ?`, note, note, s.stamp(), s.stamp(), id)
 		return err
 	})
-	if err != nil {
-		return r, fmt.Errorf("store: reject reply %d: %w", id, err)
-	}
-	return r, nil
 }
 
 // MarkAutoReply implements ReplyStore.
 func (s *SQLite) MarkAutoReply(ctx context.Context, id int64, note string) (campaign.Reply, error) {
+	return s.correctReply(ctx, "mark as an auto-reply", id, func(tx queryer, r *campaign.Reply) error {
+		if r.Kind != campaign.ReplyAuto {
+			r.KindReason = fmt.Sprintf("an automatic reply, said staff (classified %s: %s)", r.Kind, r.KindReason)
+		}
+		r.Kind, r.Bounce = campaign.ReplyAuto, nil
+		if r.Status == campaign.ReplyPending || r.Status == campaign.ReplyUnmatched && r.LetterID != "" {
+			r.Status = campaign.ReplyConfirmed // its match stands; an auto-reply needs no review
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE replies SET kind = ?, kind_reason = ?, bounce = '', status = ?,
+			note = CASE WHEN ? <> '' THEN ? ELSE note END, reviewed_at = ?, updated_at = ? WHERE id = ?`,
+			string(r.Kind), r.KindReason, string(r.Status), note, note, s.stamp(), s.stamp(), id)
+		return err
+	})
+}
+
+// correctReply applies a staff correction that can take effects back
+// (rejecting a reply, reclassifying it): change updates the reply's row
+// and r, then its campaigns' response dates are settled again, in one
+// transaction. A confirmed permanent bounce cannot be corrected so: its
+// letter is marked bounced.
+func (s *SQLite) correctReply(ctx context.Context, what string, id int64, change func(tx queryer, r *campaign.Reply) error) (campaign.Reply, error) {
 	var r campaign.Reply
 	err := s.inTx(ctx, func(tx queryer) error {
 		var err error
@@ -522,20 +525,9 @@ func (s *SQLite) MarkAutoReply(ctx context.Context, id int64, note string) (camp
 		if r.MarksBounced() {
 			return fmt.Errorf("it is a confirmed permanent bounce that marked letter %s bounced: %w", r.LetterID, ErrConflict)
 		}
-		if r.Kind != campaign.ReplyAuto {
-			r.KindReason = fmt.Sprintf("an automatic reply, said staff (classified %s: %s)", r.Kind, r.KindReason)
-		}
-		r.Kind, r.Bounce = campaign.ReplyAuto, nil
-		status := r.Status
-		if status == campaign.ReplyPending || status == campaign.ReplyUnmatched && r.LetterID != "" {
-			status = campaign.ReplyConfirmed // its match stands; an auto-reply needs no review
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE replies SET kind = ?, kind_reason = ?, bounce = '', status = ?,
-			note = CASE WHEN ? <> '' THEN ? ELSE note END, reviewed_at = ?, updated_at = ? WHERE id = ?`,
-			string(r.Kind), r.KindReason, string(status), note, note, s.stamp(), s.stamp(), id); err != nil {
+		if err := change(tx, &r); err != nil {
 			return err
 		}
-		r.Status = status
 		if err := s.applyReply(ctx, tx, r, r.CampaignIDs); err != nil {
 			return err
 		}
@@ -543,7 +535,7 @@ func (s *SQLite) MarkAutoReply(ctx context.Context, id int64, note string) (camp
 		return err
 	})
 	if err != nil {
-		return r, fmt.Errorf("store: mark reply %d an auto-reply: %w", id, err)
+		return r, fmt.Errorf("store: %s reply %d: %w", what, id, err)
 	}
 	return r, nil
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -399,37 +400,31 @@ func countsJSON(c map[campaign.LetterState]int) map[string]int {
 }
 
 func (s *Server) waveStart(w http.ResponseWriter, r *http.Request) {
-	wv, ok := s.waveID(w, r)
-	if !ok {
-		return
-	}
-	n, err := s.staff.Scheduler.StartWave(r.Context(), wv.ID)
-	if err != nil {
-		s.staffFail(w, r, err)
-		return
-	}
-	if wantsJSON(r) {
-		writeJSON(w, http.StatusOK, map[string]any{"queued": n})
-		return
-	}
-	done(w, r, fmt.Sprintf("/waves/%d", wv.ID), fmt.Sprintf("Wave started: %d letters queued.", n))
+	s.waveAction(w, r, s.staff.Scheduler.StartWave, "queued", "Wave started: %d letters queued.")
 }
 
 func (s *Server) waveCancel(w http.ResponseWriter, r *http.Request) {
+	s.waveAction(w, r, s.staff.Scheduler.CancelWave, "cancelled", "Wave cancelled: %d letters will not be sent.")
+}
+
+// waveAction starts or cancels a wave: act returns how many letters it
+// changed, reported under key (JSON) or in msg (the page).
+func (s *Server) waveAction(w http.ResponseWriter, r *http.Request, act func(context.Context, int64) (int, error), key, msg string) {
 	wv, ok := s.waveID(w, r)
 	if !ok {
 		return
 	}
-	n, err := s.staff.Scheduler.CancelWave(r.Context(), wv.ID)
+	n, err := act(r.Context(), wv.ID)
 	if err != nil {
 		s.staffFail(w, r, err)
 		return
 	}
+	s.log.Info("wave changed from the web", "wave", wv.ID, key, n, "staff", whoFrom(r.Context()).staff.Email)
 	if wantsJSON(r) {
-		writeJSON(w, http.StatusOK, map[string]any{"cancelled": n})
+		writeJSON(w, http.StatusOK, map[string]any{key: n})
 		return
 	}
-	done(w, r, fmt.Sprintf("/waves/%d", wv.ID), fmt.Sprintf("Wave cancelled: %d letters will not be sent.", n))
+	done(w, r, fmt.Sprintf("/waves/%d", wv.ID), fmt.Sprintf(msg, n))
 }
 
 type letterPage struct {
