@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"unicode/utf8"
@@ -255,13 +254,7 @@ func (a *app) repliesRejectCommand() *cobra.Command {
 	return cmd
 }
 
-func replyID(s string) (int64, error) {
-	id, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || id <= 0 {
-		return 0, usagef("%q is not a reply id (see outreach replies list)", s)
-	}
-	return id, nil
-}
+func replyID(s string) (int64, error) { return idArg(s, "reply", "outreach replies list") }
 
 func dash(s string) string {
 	if s == "" {

@@ -372,10 +372,14 @@ func days(d time.Duration) string {
 	return d.String()
 }
 
-func waveID(s string) (int64, error) {
+func waveID(s string) (int64, error) { return idArg(s, "wave", "outreach wave list") }
+
+// idArg reads the id of a record of kind what from the command line,
+// pointing to the command that lists them when it is not one.
+func idArg(s, what, list string) (int64, error) {
 	id, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || id <= 0 {
-		return 0, usagef("%q is not a wave id (see outreach wave list)", s)
+		return 0, usagef("%q is not a %s id (see %s)", s, what, list)
 	}
 	return id, nil
 }
