@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -91,11 +92,14 @@ func (a *app) tokenCommand() *cobra.Command {
 		Use:   "token",
 		Short: "API tokens, for scripts calling the JSON API",
 	}
-	var staff string
+	var staff, expires string
 	create := &cobra.Command{
-		Use:   "create NAME --staff EMAIL",
+		Use:   "create NAME --staff EMAIL [--expires 90d]",
 		Short: "Create an API token acting for a staff member; it is printed once",
-		Args:  exactArgs(1, "NAME"),
+		Long: `Create an API token acting for a staff member; it is printed once and only
+its hash is kept. It lasts 90 days unless --expires says otherwise (at most
+366 days), and a new password for the staff member revokes it.`,
+		Args: exactArgs(1, "NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if staff == "" {
 				return usagef("--staff EMAIL is required")
@@ -108,16 +112,24 @@ func (a *app) tokenCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			token, err := svc.CreateAPIToken(cmd.Context(), args[0], st.ID)
+			var ttl time.Duration
+			if expires != "" {
+				if ttl, err = parseAfter(expires); err != nil {
+					return usagef("--expires: %v", err)
+				}
+			}
+			token, t, err := svc.CreateAPIToken(cmd.Context(), args[0], st.ID, ttl)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stderr, "API token %q for %s (shown once; send it as \"Authorization: Bearer TOKEN\"):\n", args[0], st.Email)
+			fmt.Fprintf(a.stderr, "API token %q for %s, valid until %s (shown once; send it as \"Authorization: Bearer TOKEN\"):\n",
+				args[0], st.Email, t.ExpiresAt.Local().Format("2006-01-02 15:04"))
 			fmt.Fprintln(a.stdout, token)
 			return nil
 		},
 	}
 	create.Flags().StringVar(&staff, "staff", "", "the staff member the token acts for")
+	create.Flags().StringVar(&expires, "expires", "", "how long the token lasts (90d, 12w, 36h; default 90d, at most 366d)")
 	cmd.AddCommand(create)
 	cmd.AddCommand(&cobra.Command{
 		Use:   "list",
@@ -133,13 +145,21 @@ func (a *app) tokenCommand() *cobra.Command {
 				return err
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tSTAFF\tCREATED")
+			fmt.Fprintln(tw, "NAME\tSTAFF\tCREATED\tEXPIRES\tLAST USED")
 			for _, t := range list {
 				who := fmt.Sprint(t.StaffID)
 				if s, err := st.StaffByID(cmd.Context(), t.StaffID); err == nil {
 					who = s.Email
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\n", t.Name, who, t.CreatedAt.Local().Format("2006-01-02 15:04"))
+				used := "never"
+				if !t.LastUsedAt.IsZero() {
+					used = t.LastUsedAt.Local().Format("2006-01-02 15:04")
+				}
+				expiry := t.ExpiresAt.Local().Format("2006-01-02 15:04")
+				if !t.ExpiresAt.After(time.Now()) {
+					expiry += " (expired)"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.Name, who, t.CreatedAt.Local().Format("2006-01-02 15:04"), expiry, used)
 			}
 			return tw.Flush()
 		},

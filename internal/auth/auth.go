@@ -35,9 +35,10 @@ type Store interface {
 	DeleteSession(ctx context.Context, tokenHash string) error
 	CreateAPIToken(ctx context.Context, t store.APIToken) error
 	APIToken(ctx context.Context, tokenHash string) (store.APIToken, error)
+	TouchAPIToken(ctx context.Context, tokenHash string, at time.Time) error
 	RecordLoginFailure(ctx context.Context, email, ip string, at time.Time) error
-	LoginFailures(ctx context.Context, email, ip string, since time.Time) (int, time.Time, error)
-	ClearLoginFailures(ctx context.Context, email string) error
+	LoginFailures(ctx context.Context, email, ip string, since time.Time) (store.LoginFailures, error)
+	ClearLoginFailures(ctx context.Context, email, ip string) error
 }
 
 // MinPasswordLength is the shortest password accepted.
@@ -66,13 +67,26 @@ type Service struct {
 	Now   func() time.Time
 	// SessionTTL is how long a login lasts.
 	SessionTTL time.Duration
-	// FreeFailures is how many failed logins in FailureWindow (per address
-	// or per client address) pass without a wait; each further failure
-	// doubles the wait, from FirstLockout up to MaxLockout.
-	FreeFailures  int
-	FailureWindow time.Duration
-	FirstLockout  time.Duration
-	MaxLockout    time.Duration
+	// FreeFailures is how many failed logins in FailureWindow for one
+	// address from one client address pass without a wait; each further
+	// failure doubles the wait, from FirstLockout up to MaxLockout, for
+	// that pair whatever the password. A client trying many addresses is
+	// held the same way after IPFreeFailures.
+	FreeFailures   int
+	IPFreeFailures int
+	FailureWindow  time.Duration
+	FirstLockout   time.Duration
+	MaxLockout     time.Duration
+	// AddressFreeFailures is how many failures for one address, from any
+	// client address, pass before the address is under a lock of its
+	// own. Under that lock every attempt is held for AddressDelay before
+	// its password is checked, so that guessing stays slow, but the right
+	// password still gets in: a stranger who knows the address cannot
+	// lock its owner out.
+	AddressFreeFailures int
+	AddressDelay        time.Duration
+	// Sleep waits for d or until ctx ends; tests replace it.
+	Sleep func(ctx context.Context, d time.Duration) error
 	// bcryptCost is bcrypt's work factor; tests lower it.
 	BcryptCost int
 }
@@ -83,9 +97,22 @@ type Service struct {
 func NewService(st Store) *Service {
 	return &Service{
 		Store: st, Now: time.Now, SessionTTL: 12 * time.Hour,
-		FreeFailures: 5, FailureWindow: 15 * time.Minute,
+		FreeFailures: 5, IPFreeFailures: 20, FailureWindow: 15 * time.Minute,
 		FirstLockout: 30 * time.Second, MaxLockout: 15 * time.Minute,
-		BcryptCost: bcrypt.DefaultCost,
+		AddressFreeFailures: 10, AddressDelay: 3 * time.Second,
+		Sleep: sleep, BcryptCost: bcrypt.DefaultCost,
+	}
+}
+
+// sleep waits for d, or less if ctx ends first.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
@@ -138,18 +165,26 @@ func (s *Service) hash(password string) (string, error) {
 }
 
 // Login checks a password and opens a session, returning the token for the
-// session cookie. Failures are counted per address and per client address
-// (ip); past the free ones, every attempt must wait, which makes guessing
-// slow whether the password is right or not.
+// session cookie. Failures are counted per address and client address
+// (ip) together and per client address; past the free ones, every attempt
+// from there must wait, which makes guessing slow whether the password is
+// right or not. Failures for an address from many clients put it under a
+// lock that delays every attempt but lets the right password in.
 func (s *Service) Login(ctx context.Context, email, password, ip string) (string, store.Session, error) {
 	now := s.Now()
 	email = strings.TrimSpace(email)
-	n, last, err := s.Store.LoginFailures(ctx, email, ip, now.Add(-s.FailureWindow))
+	f, err := s.Store.LoginFailures(ctx, email, ip, now.Add(-s.FailureWindow))
 	if err != nil {
 		return "", store.Session{}, err
 	}
-	if wait := s.lockout(n, last, now); wait > 0 {
+	wait := max(s.lockout(f.Pair, s.FreeFailures, f.LastPair, now), s.lockout(f.IP, s.IPFreeFailures, f.LastIP, now))
+	if wait > 0 {
 		return "", store.Session{}, &ThrottledError{RetryAfter: wait}
+	}
+	if s.AddressFreeFailures > 0 && f.Address >= s.AddressFreeFailures && s.Sleep != nil {
+		if err := s.Sleep(ctx, s.AddressDelay); err != nil {
+			return "", store.Session{}, err
+		}
 	}
 	st, err := s.Store.StaffByEmail(ctx, email)
 	if err != nil && !errors.Is(err, campaign.ErrNotFound) {
@@ -166,7 +201,7 @@ func (s *Service) Login(ctx context.Context, email, password, ip string) (string
 		}
 		return "", store.Session{}, ErrBadCredentials
 	}
-	if err := s.Store.ClearLoginFailures(ctx, email); err != nil {
+	if err := s.Store.ClearLoginFailures(ctx, email, ip); err != nil {
 		return "", store.Session{}, err
 	}
 	token := randomToken()
@@ -188,13 +223,13 @@ var dummyHash = sync.OnceValue(func() string {
 })
 
 // lockout is how long a login must still wait after n recent failures, the
-// last at last.
-func (s *Service) lockout(n int, last, now time.Time) time.Duration {
-	if n < s.FreeFailures || last.IsZero() {
+// last at last, when free of them pass without a wait.
+func (s *Service) lockout(n, free int, last, now time.Time) time.Duration {
+	if free <= 0 || n < free || last.IsZero() {
 		return 0
 	}
 	wait := s.FirstLockout
-	for i := s.FreeFailures; i < n && wait < s.MaxLockout; i++ {
+	for i := free; i < n && wait < s.MaxLockout; i++ {
 		wait *= 2
 	}
 	wait = min(wait, s.MaxLockout)
@@ -232,21 +267,41 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 // leaks into a log or a repository.
 const TokenPrefix = "otk_"
 
-// CreateAPIToken makes a named API token for a staff member and returns it:
-// it is shown once and only its hash is kept.
-func (s *Service) CreateAPIToken(ctx context.Context, name string, staffID int64) (string, error) {
+// DefaultTokenTTL is how long an API token lasts unless asked otherwise,
+// and MaxTokenTTL the longest it may: a token that leaks stops working.
+const (
+	DefaultTokenTTL = 90 * 24 * time.Hour
+	MaxTokenTTL     = 366 * 24 * time.Hour
+)
+
+// tokenUseGrain is how often a token's last use is written: a script
+// calling the API in a loop does not write the store on every call.
+const tokenUseGrain = time.Minute
+
+// CreateAPIToken makes a named API token for a staff member, valid for ttl
+// (DefaultTokenTTL when zero), and returns it: it is shown once and only
+// its hash is kept. A new password for the staff member revokes it.
+func (s *Service) CreateAPIToken(ctx context.Context, name string, staffID int64, ttl time.Duration) (string, store.APIToken, error) {
 	if strings.TrimSpace(name) == "" {
-		return "", errors.New("auth: an API token needs a name")
+		return "", store.APIToken{}, errors.New("auth: an API token needs a name")
+	}
+	switch {
+	case ttl == 0:
+		ttl = DefaultTokenTTL
+	case ttl < 0 || ttl > MaxTokenTTL:
+		return "", store.APIToken{}, fmt.Errorf("auth: an API token lasts between a moment and %d days, not %s", MaxTokenTTL/(24*time.Hour), ttl)
 	}
 	token := TokenPrefix + randomToken()
-	err := s.Store.CreateAPIToken(ctx, store.APIToken{TokenHash: HashToken(token), Name: name, StaffID: staffID, CreatedAt: s.Now()})
-	if err != nil {
-		return "", err
+	now := s.Now()
+	t := store.APIToken{TokenHash: HashToken(token), Name: name, StaffID: staffID, CreatedAt: now, ExpiresAt: now.Add(ttl)}
+	if err := s.Store.CreateAPIToken(ctx, t); err != nil {
+		return "", store.APIToken{}, err
 	}
-	return token, nil
+	return token, t, nil
 }
 
-// APIToken returns the staff member an API token acts for.
+// APIToken returns the staff member an API token acts for, if the token is
+// neither revoked nor expired, and records its use.
 func (s *Service) APIToken(ctx context.Context, token string) (store.Staff, error) {
 	if !strings.HasPrefix(token, TokenPrefix) {
 		return store.Staff{}, ErrNoSession
@@ -257,6 +312,15 @@ func (s *Service) APIToken(ctx context.Context, token string) (store.Staff, erro
 	}
 	if err != nil {
 		return store.Staff{}, err
+	}
+	now := s.Now()
+	if !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt) {
+		return store.Staff{}, ErrNoSession
+	}
+	if now.Sub(t.LastUsedAt) >= tokenUseGrain {
+		if err := s.Store.TouchAPIToken(ctx, t.TokenHash, now); err != nil {
+			return store.Staff{}, err
+		}
 	}
 	return s.Store.StaffByID(ctx, t.StaffID)
 }

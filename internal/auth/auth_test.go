@@ -3,6 +3,8 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -109,9 +111,10 @@ func TestRepeatedFailuresSlowDown(t *testing.T) {
 	if !errors.As(err, &th) || th.RetryAfter != 29*time.Second {
 		t.Fatalf("sixth attempt with the right password: %v, want to wait 29s", err)
 	}
-	// Another client address guessing the same account is held too.
-	if _, _, err := s.Login(ctx, "anna@campaign.example", "guess", "10.0.0.77"); !errors.As(err, &th) {
-		t.Errorf("another IP: %v, want throttled", err)
+	// The lock is this address's from this client: the owner elsewhere
+	// is not locked out by a stranger who knows the address.
+	if _, _, err := s.Login(ctx, "anna@campaign.example", "correct horse battery", "10.0.0.77"); err != nil {
+		t.Errorf("the right password from another IP: %v, want a login", err)
 	}
 	c.advance(30 * time.Second)
 	if _, _, err := s.Login(ctx, "anna@campaign.example", "wrong again", "10.0.0.9"); !errors.Is(err, ErrBadCredentials) {
@@ -135,13 +138,73 @@ func TestRepeatedFailuresSlowDown(t *testing.T) {
 	}
 }
 
+// TestAddressUnderAttack: failures for one address from many clients put
+// it under a lock that holds every attempt for a delay; the right password
+// still gets in, a wrong one still fails, and each client guessing many
+// addresses is held on its own.
+func TestAddressUnderAttack(t *testing.T) {
+	s, c, _ := newService(t)
+	ctx := context.Background()
+	s.AddStaff(ctx, "anna@campaign.example", "correct horse battery")
+	var slept []time.Duration
+	s.Sleep = func(_ context.Context, d time.Duration) error { slept = append(slept, d); return nil }
+	for i := range s.AddressFreeFailures {
+		ip := fmt.Sprintf("192.0.2.%d", i+1)
+		if _, _, err := s.Login(ctx, "anna@campaign.example", "guess", ip); !errors.Is(err, ErrBadCredentials) {
+			t.Fatalf("guess %d from %s: %v", i+1, ip, err)
+		}
+		c.advance(time.Second)
+	}
+	if len(slept) != 0 {
+		t.Fatalf("held before the address was under attack: %v", slept)
+	}
+	if _, _, err := s.Login(ctx, "anna@campaign.example", "another guess", "198.51.100.1"); !errors.Is(err, ErrBadCredentials) {
+		t.Fatalf("a guess under the lock: %v, want wrong credentials", err)
+	}
+	if _, _, err := s.Login(ctx, "anna@campaign.example", "correct horse battery", "198.51.100.2"); err != nil {
+		t.Fatalf("the owner under the lock: %v, want a login", err)
+	}
+	if want := []time.Duration{s.AddressDelay, s.AddressDelay}; !slices.Equal(slept, want) {
+		t.Errorf("held %v, want %v (each attempt under the lock)", slept, want)
+	}
+	// The owner's login forgets only the owner's own failures: the lock
+	// stays while the guesses are recent.
+	slept = nil
+	if _, _, err := s.Login(ctx, "anna@campaign.example", "correct horse battery", "198.51.100.2"); err != nil {
+		t.Fatal(err)
+	}
+	if len(slept) != 1 {
+		t.Errorf("after the owner's login the lock held %d times, want 1", len(slept))
+	}
+	// Once the guesses are older than the window, nothing is held.
+	c.advance(s.FailureWindow)
+	slept = nil
+	if _, _, err := s.Login(ctx, "anna@campaign.example", "correct horse battery", "198.51.100.2"); err != nil || len(slept) != 0 {
+		t.Errorf("after the window: %v, held %v", err, slept)
+	}
+	// One client spraying many addresses is held after IPFreeFailures.
+	for i := range s.IPFreeFailures {
+		addr := fmt.Sprintf("user%d@campaign.example", i)
+		if _, _, err := s.Login(ctx, addr, "guess", "203.0.113.5"); !errors.Is(err, ErrBadCredentials) {
+			t.Fatalf("spray %d: %v", i, err)
+		}
+	}
+	var th *ThrottledError
+	if _, _, err := s.Login(ctx, "anna@campaign.example", "correct horse battery", "203.0.113.5"); !errors.As(err, &th) {
+		t.Errorf("the spraying client: %v, want throttled", err)
+	}
+}
+
 func TestAPITokens(t *testing.T) {
-	s, _, st := newService(t)
+	s, c, st := newService(t)
 	ctx := context.Background()
 	staff, _ := s.AddStaff(ctx, "anna@campaign.example", "correct horse battery")
-	token, err := s.CreateAPIToken(ctx, "nightly export", staff.ID)
+	token, made, err := s.CreateAPIToken(ctx, "nightly export", staff.ID, 0)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if want := c.now().Add(90 * 24 * time.Hour); !made.ExpiresAt.Equal(want) {
+		t.Errorf("a token with no lifetime asked expires at %s, want %s (90 days)", made.ExpiresAt, want)
 	}
 	if !strings.HasPrefix(token, TokenPrefix) {
 		t.Errorf("token %q lacks its prefix", token)
@@ -154,13 +217,54 @@ func TestAPITokens(t *testing.T) {
 	if len(list) != 1 || list[0].TokenHash == token || strings.Contains(list[0].TokenHash, token) {
 		t.Errorf("the store keeps the token itself: %+v", list)
 	}
-	if _, err := s.CreateAPIToken(ctx, "nightly export", staff.ID); err == nil {
+	if list[0].LastUsedAt.IsZero() || !list[0].LastUsedAt.Equal(c.now()) {
+		t.Errorf("last use %v, want %v", list[0].LastUsedAt, c.now())
+	}
+	if _, _, err := s.CreateAPIToken(ctx, "nightly export", staff.ID, 0); err == nil {
 		t.Error("two tokens with one name")
+	}
+	for _, ttl := range []time.Duration{-time.Hour, 400 * 24 * time.Hour} {
+		if _, _, err := s.CreateAPIToken(ctx, "odd", staff.ID, ttl); err == nil {
+			t.Errorf("a token lasting %s was made", ttl)
+		}
 	}
 	if err := st.RevokeAPIToken(ctx, "nightly export"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.APIToken(ctx, token); !errors.Is(err, ErrNoSession) {
 		t.Errorf("revoked token: %v", err)
+	}
+}
+
+// TestAPITokenEnds: a token stops working when it expires and when its
+// staff member's password changes.
+func TestAPITokenEnds(t *testing.T) {
+	s, c, _ := newService(t)
+	ctx := context.Background()
+	staff, _ := s.AddStaff(ctx, "anna@campaign.example", "correct horse battery")
+	short, _, err := s.CreateAPIToken(ctx, "short", staff.ID, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	long, _, err := s.CreateAPIToken(ctx, "long", staff.ID, 30*24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.advance(59 * time.Minute)
+	if _, err := s.APIToken(ctx, short); err != nil {
+		t.Fatalf("a token before its expiry: %v", err)
+	}
+	c.advance(time.Minute)
+	if _, err := s.APIToken(ctx, short); !errors.Is(err, ErrNoSession) {
+		t.Errorf("a token at its expiry: %v, want refused", err)
+	}
+	if _, err := s.APIToken(ctx, long); err != nil {
+		t.Fatalf("an unexpired token: %v", err)
+	}
+	if err := s.SetPassword(ctx, "anna@campaign.example", "a brand new passphrase"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.APIToken(ctx, long); !errors.Is(err, ErrNoSession) {
+		t.Errorf("a token after a password change: %v, want refused", err)
 	}
 }

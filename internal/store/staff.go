@@ -33,13 +33,30 @@ type StaffStore interface {
 	// APITokens lists tokens, newest first (hashes only).
 	APITokens(ctx context.Context) ([]APIToken, error)
 	RevokeAPIToken(ctx context.Context, name string) error
+	// TouchAPIToken records that a token was used at a time.
+	TouchAPIToken(ctx context.Context, tokenHash string, at time.Time) error
 
 	RecordLoginFailure(ctx context.Context, email, ip string, at time.Time) error
-	// LoginFailures counts failures for the address or from the IP
-	// address since a time, and gives the time of the last one.
-	LoginFailures(ctx context.Context, email, ip string, since time.Time) (n int, last time.Time, err error)
-	// ClearLoginFailures forgets an address's failures after a login.
-	ClearLoginFailures(ctx context.Context, email string) error
+	// LoginFailures counts failures since a time for the address from
+	// the IP address, from the IP address, and for the address.
+	LoginFailures(ctx context.Context, email, ip string, since time.Time) (LoginFailures, error)
+	// ClearLoginFailures forgets the failures of an address from one IP
+	// address, after a login from there.
+	ClearLoginFailures(ctx context.Context, email, ip string) error
+}
+
+// LoginFailures counts recent failed logins three ways, each with the
+// time of the last one (zero when none).
+type LoginFailures struct {
+	// Pair: this address from this client address.
+	Pair     int
+	LastPair time.Time
+	// IP: any address from this client address.
+	IP     int
+	LastIP time.Time
+	// Address: this address from any client address.
+	Address     int
+	LastAddress time.Time
 }
 
 // Staff is an account of the staff UI.
@@ -60,12 +77,15 @@ type Session struct {
 	ExpiresAt time.Time
 }
 
-// APIToken lets a script call the JSON API in a staff member's name.
+// APIToken lets a script call the JSON API in a staff member's name, until
+// it expires, its staff member's password changes or it is revoked.
 type APIToken struct {
-	TokenHash string
-	Name      string
-	StaffID   int64
-	CreatedAt time.Time
+	TokenHash  string
+	Name       string
+	StaffID    int64
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	LastUsedAt time.Time // zero: never used
 }
 
 // AddStaff implements StaffStore.
@@ -104,8 +124,11 @@ func (s *SQLite) SetStaffPassword(ctx context.Context, email, passwordHash strin
 		if n, _ := res.RowsAffected(); n == 0 {
 			return errNotFound
 		}
-		// A new password ends every session of the old one.
-		_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE staff_id = (SELECT id FROM staff WHERE email = ?)`, email)
+		// A new password ends every session and API token of the old one.
+		if _, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE staff_id = (SELECT id FROM staff WHERE email = ?)`, email); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE api_tokens SET revoked = 1 WHERE staff_id = (SELECT id FROM staff WHERE email = ?)`, email)
 		return err
 	})
 	if err != nil {
@@ -226,8 +249,8 @@ func (s *SQLite) CreateAPIToken(ctx context.Context, t APIToken) error {
 		if n > 0 {
 			return fmt.Errorf("a token named %q exists: %w", t.Name, ErrConflict)
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (token_hash, name, staff_id, created_at) VALUES (?, ?, ?, ?)`,
-			t.TokenHash, t.Name, t.StaffID, formatTime(t.CreatedAt))
+		_, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (token_hash, name, staff_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
+			t.TokenHash, t.Name, t.StaffID, formatTime(t.CreatedAt), formatTime(t.ExpiresAt))
 		return err
 	})
 	if err != nil {
@@ -258,7 +281,7 @@ func (s *SQLite) APITokens(ctx context.Context) ([]APIToken, error) {
 }
 
 func (s *SQLite) queryTokens(ctx context.Context, where string, args ...any) ([]APIToken, error) {
-	rows, err := s.reader().QueryContext(ctx, `SELECT token_hash, name, staff_id, created_at FROM api_tokens `+where, args...)
+	rows, err := s.reader().QueryContext(ctx, `SELECT token_hash, name, staff_id, created_at, expires_at, last_used_at FROM api_tokens `+where, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -266,11 +289,17 @@ func (s *SQLite) queryTokens(ctx context.Context, where string, args ...any) ([]
 	var out []APIToken
 	for rows.Next() {
 		var t APIToken
-		var created string
-		if err := rows.Scan(&t.TokenHash, &t.Name, &t.StaffID, &created); err != nil {
+		var created, expires, used string
+		if err := rows.Scan(&t.TokenHash, &t.Name, &t.StaffID, &created, &expires, &used); err != nil {
 			return nil, err
 		}
 		if t.CreatedAt, err = parseTime(created); err != nil {
+			return nil, err
+		}
+		if t.ExpiresAt, err = parseTime(expires); err != nil {
+			return nil, err
+		}
+		if t.LastUsedAt, err = parseTime(used); err != nil {
 			return nil, err
 		}
 		out = append(out, t)
@@ -296,6 +325,18 @@ func (s *SQLite) RevokeAPIToken(ctx context.Context, name string) error {
 	return nil
 }
 
+// TouchAPIToken implements StaffStore.
+func (s *SQLite) TouchAPIToken(ctx context.Context, tokenHash string, at time.Time) error {
+	err := s.inTx(ctx, func(tx queryer) error {
+		_, err := tx.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ?`, formatTime(at), tokenHash)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: record use of API token: %w", err)
+	}
+	return nil
+}
+
 // RecordLoginFailure implements StaffStore.
 func (s *SQLite) RecordLoginFailure(ctx context.Context, email, ip string, at time.Time) error {
 	err := s.inTx(ctx, func(tx queryer) error {
@@ -313,22 +354,34 @@ func (s *SQLite) RecordLoginFailure(ctx context.Context, email, ip string, at ti
 }
 
 // LoginFailures implements StaffStore.
-func (s *SQLite) LoginFailures(ctx context.Context, email, ip string, since time.Time) (int, time.Time, error) {
-	var n int
-	var last string
-	err := s.reader().QueryRowContext(ctx, `SELECT count(*), COALESCE(max(at), '') FROM login_failures
-		WHERE (email = ? OR ip = ?) AND at >= ?`, email, ip, formatTime(since)).Scan(&n, &last)
+func (s *SQLite) LoginFailures(ctx context.Context, email, ip string, since time.Time) (LoginFailures, error) {
+	var f LoginFailures
+	var lastPair, lastIP, lastAddr string
+	// Sums over no rows are NULL: COALESCE keeps every count a number.
+	err := s.reader().QueryRowContext(ctx, `SELECT
+		COALESCE(sum(email = ?1 AND ip = ?2), 0), COALESCE(max(CASE WHEN email = ?1 AND ip = ?2 THEN at END), ''),
+		COALESCE(sum(ip = ?2), 0), COALESCE(max(CASE WHEN ip = ?2 THEN at END), ''),
+		COALESCE(sum(email = ?1), 0), COALESCE(max(CASE WHEN email = ?1 THEN at END), '')
+		FROM login_failures WHERE (email = ?1 OR ip = ?2) AND at >= ?3`, email, ip, formatTime(since)).
+		Scan(&f.Pair, &lastPair, &f.IP, &lastIP, &f.Address, &lastAddr)
 	if err != nil {
-		return 0, time.Time{}, fmt.Errorf("store: count login failures: %w", err)
+		return f, fmt.Errorf("store: count login failures: %w", err)
 	}
-	t, err := parseTime(last)
-	return n, t, err
+	for _, p := range []struct {
+		s string
+		t *time.Time
+	}{{lastPair, &f.LastPair}, {lastIP, &f.LastIP}, {lastAddr, &f.LastAddress}} {
+		if *p.t, err = parseTime(p.s); err != nil {
+			return f, fmt.Errorf("store: count login failures: %w", err)
+		}
+	}
+	return f, nil
 }
 
 // ClearLoginFailures implements StaffStore.
-func (s *SQLite) ClearLoginFailures(ctx context.Context, email string) error {
+func (s *SQLite) ClearLoginFailures(ctx context.Context, email, ip string) error {
 	err := s.inTx(ctx, func(tx queryer) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE email = ?`, email)
+		_, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE email = ? AND ip = ?`, email, ip)
 		return err
 	})
 	if err != nil {

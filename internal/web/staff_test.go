@@ -245,7 +245,7 @@ func TestFormsNeedTheCSRFToken(t *testing.T) {
 func TestAPIToken(t *testing.T) {
 	h := newHarness(t, harnessOptions{staff: true})
 	st, _ := h.st.StaffByEmail(context.Background(), staffEmail)
-	token, err := h.auth.CreateAPIToken(context.Background(), "script", st.ID)
+	token, _, err := h.auth.CreateAPIToken(context.Background(), "script", st.ID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
