@@ -43,8 +43,8 @@ var _ Store = (*SQLite)(nil)
 // private in-memory database, for tests.
 func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	if path != ":memory:" {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return nil, fmt.Errorf("store: create directory for %s: %w", path, err)
+		if err := privateFile(path); err != nil {
+			return nil, err
 		}
 	}
 	q := url.Values{}
@@ -83,6 +83,39 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 		return nil, fmt.Errorf("store: migrate %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// privateFile makes the database file readable by its owner alone before
+// SQLite opens it (SQLite gives its -wal and -shm files the database's
+// permissions): it holds supporters' addresses and staff's password
+// hashes. A directory it creates is its owner's alone too; files left
+// readable by an older version are tightened.
+func privateFile(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("store: create directory for %s: %w", path, err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("store: open %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("store: open %s: %w", path, err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(p, 0o600); err != nil {
+				return fmt.Errorf("store: make %s private: %w", p, err)
+			}
+		}
+	}
+	return nil
 }
 
 // reader runs reads outside transactions.
