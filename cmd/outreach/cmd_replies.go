@@ -57,11 +57,11 @@ func (a *app) repliesListCommand() *cobra.Command {
 				enc.SetIndent("", "  ")
 				return enc.Encode(rs)
 			}
-			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			tw := tabwriter.NewWriter(termSafe(a.stdout), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tRECEIVED\tKIND\tSTATUS\tCONF\tLETTER\tCAMPAIGNS\tFROM\tSUBJECT")
 			for _, r := range rs {
 				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%.2f\t%s\t%s\t%s\t%s\n", r.ID, r.ReceivedAt.Local().Format("2006-01-02 15:04"),
-					r.Kind, r.Status, r.Confidence, dash(r.LetterID), dash(joinInts(r.CampaignIDs)), dash(r.From), clip(r.Subject, 60))
+					r.Kind, r.Status, r.Confidence, dash(r.LetterID), dash(joinInts(r.CampaignIDs)), dash(oneLine(r.From)), clip(oneLine(r.Subject), 60))
 			}
 			return tw.Flush()
 		},
@@ -93,7 +93,13 @@ func (a *app) repliesShowCommand() *cobra.Command {
 				return err
 			}
 			if raw {
-				_, err := a.stdout.Write(r.Raw)
+				// Piped to a file, the message goes as it came; on a
+				// terminal, nothing in it may act on the terminal.
+				w := a.stdout
+				if isTerminal(w) {
+					w = termSafe(w)
+				}
+				_, err := w.Write(r.Raw)
 				return err
 			}
 			a.printReply(r)
@@ -105,14 +111,14 @@ func (a *app) repliesShowCommand() *cobra.Command {
 }
 
 func (a *app) printReply(r campaign.Reply) {
-	w := a.stdout
+	w := termSafe(a.stdout)
 	fmt.Fprintf(w, "reply %d: %s, %s (confidence %.2f)\n", r.ID, r.Kind, r.Status, r.Confidence)
 	from := r.From
 	if r.FromName != "" {
 		from = r.FromName + " <" + r.From + ">"
 	}
-	fmt.Fprintf(w, "from:        %s\n", dash(from))
-	fmt.Fprintf(w, "subject:     %s\n", r.Subject)
+	fmt.Fprintf(w, "from:        %s\n", dash(oneLine(from)))
+	fmt.Fprintf(w, "subject:     %s\n", oneLine(r.Subject))
 	fmt.Fprintf(w, "received:    %s\n", fmtTime(r.ReceivedAt))
 	if !r.Date.IsZero() {
 		fmt.Fprintf(w, "dated:       %s\n", fmtTime(r.Date))
