@@ -2,6 +2,8 @@ module github.com/outreach-campaign/outreach
 
 go 1.26.0
 
+toolchain go1.26.8
+
 require (
 	github.com/chromedp/chromedp v0.23.0
 	github.com/emersion/go-imap/v2 v2.0.0-beta.8
