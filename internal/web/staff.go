@@ -149,7 +149,7 @@ type staffPage struct {
 
 func (s *Server) newStaffPage(r *http.Request, section, title string) staffPage {
 	id := whoFrom(r.Context())
-	return staffPage{Title: title, Section: section, Email: id.staff.Email, CSRF: id.session.CSRFToken, Flash: r.URL.Query().Get("done")}
+	return staffPage{Title: title, Section: section, Email: id.staff.Email, CSRF: id.session.CSRFToken, Flash: flash(r.URL.Query())}
 }
 
 // staffTemplates holds the staff pages, each filling in staff/layout.html.
@@ -231,16 +231,6 @@ func (s *Server) staffFail(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.Error("web: staff request", "path", r.URL.Path, "err", err)
 		s.staffError(w, r, http.StatusInternalServerError, "Something went wrong; it has been logged.")
 	}
-}
-
-// done redirects after a successful form post, with a message for the
-// next page.
-func done(w http.ResponseWriter, r *http.Request, to, msg string) {
-	u, _ := url.Parse(to)
-	q := u.Query()
-	q.Set("done", msg)
-	u.RawQuery = q.Encode()
-	http.Redirect(w, r, u.String(), http.StatusSeeOther)
 }
 
 func fmtWhen(t time.Time) string {

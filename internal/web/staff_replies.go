@@ -263,7 +263,7 @@ func (s *Server) replyConfirm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("reply confirmed from the web", "reply", rp.ID, "outcome", outcome, "staff", whoFrom(r.Context()).staff.Email)
-	s.afterReplyAction(w, r, got, "Reply confirmed.")
+	s.afterReplyAction(w, r, got, "reply-confirmed")
 }
 
 func (s *Server) replyReject(w http.ResponseWriter, r *http.Request) {
@@ -277,7 +277,7 @@ func (s *Server) replyReject(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("reply rejected from the web", "reply", rp.ID, "staff", whoFrom(r.Context()).staff.Email)
-	s.afterReplyAction(w, r, got, "Marked as not a reply to our letters.")
+	s.afterReplyAction(w, r, got, "reply-rejected")
 }
 
 // replyClassify corrects the class of a reply: kind=auto-reply.
@@ -295,7 +295,7 @@ func (s *Server) replyClassify(w http.ResponseWriter, r *http.Request) {
 		s.replyActionFailed(w, r, err)
 		return
 	}
-	s.afterReplyAction(w, r, got, "Marked as an automatic reply.")
+	s.afterReplyAction(w, r, got, "reply-auto")
 }
 
 func (s *Server) replyActionFailed(w http.ResponseWriter, r *http.Request, err error) {
@@ -307,16 +307,15 @@ func (s *Server) replyActionFailed(w http.ResponseWriter, r *http.Request, err e
 }
 
 // afterReplyAction answers a review action: the reply in JSON, or the
-// next reply waiting for review.
-func (s *Server) afterReplyAction(w http.ResponseWriter, r *http.Request, rp campaign.Reply, msg string) {
+// next reply waiting for review, with the flash message of key.
+func (s *Server) afterReplyAction(w http.ResponseWriter, r *http.Request, rp campaign.Reply, key string) {
 	if wantsJSON(r) {
 		writeJSON(w, http.StatusOK, rp)
 		return
 	}
-	to := fmt.Sprintf("/replies/%d", rp.ID)
+	to, more := fmt.Sprintf("/replies/%d", rp.ID), false
 	if next, err := s.staff.Store.Replies(r.Context(), store.ReplyFilter{Pending: true, Limit: 1}); err == nil && len(next) > 0 && r.FormValue("stay") == "" {
-		to = fmt.Sprintf("/replies/%d", next[0].ID)
-		msg += " Next one waiting:"
+		to, more = fmt.Sprintf("/replies/%d", next[0].ID), true
 	}
-	done(w, r, to, msg)
+	done(w, r, to, key, 0, more)
 }

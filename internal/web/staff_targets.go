@@ -120,9 +120,9 @@ func (s *Server) targetDoNotContact(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, t)
 		return
 	}
-	msg := fmt.Sprintf("%s may be written to again.", t.Email)
+	key := "dnc-off"
 	if on {
-		msg = fmt.Sprintf("%s is marked do-not-contact: no wave will write to it.", t.Email)
+		key = "dnc-on"
 	}
-	done(w, r, fmt.Sprintf("/targets/%d", t.ID), msg)
+	done(w, r, fmt.Sprintf("/targets/%d", t.ID), key, 0, false)
 }

@@ -322,17 +322,16 @@ func (s *Server) waveCreate(w http.ResponseWriter, r *http.Request) {
 		s.showWaveForm(w, r, http.StatusUnprocessableEntity, f, err.Error())
 		return
 	}
-	msg := fmt.Sprintf("Wave %q created: %d letters planned.", wv.Name, len(plan.Letters))
+	key, n := "wave-created", len(plan.Letters)
 	if r.PostForm.Get("start") != "no" {
-		n, err := s.staff.Scheduler.StartWave(ctx, wv.ID)
-		if err != nil {
+		if n, err = s.staff.Scheduler.StartWave(ctx, wv.ID); err != nil {
 			s.staffFail(w, r, err)
 			return
 		}
-		msg = fmt.Sprintf("Wave %q started: %d letters queued.", wv.Name, n)
+		key = "wave-started"
 	}
 	s.log.Info("wave created from the web", "wave", wv.ID, "staff", whoFrom(ctx).staff.Email)
-	done(w, r, fmt.Sprintf("/waves/%d", wv.ID), msg)
+	done(w, r, fmt.Sprintf("/waves/%d", wv.ID), key, n, false)
 }
 
 type wavePage struct {
@@ -400,16 +399,17 @@ func countsJSON(c map[campaign.LetterState]int) map[string]int {
 }
 
 func (s *Server) waveStart(w http.ResponseWriter, r *http.Request) {
-	s.waveAction(w, r, s.staff.Scheduler.StartWave, "queued", "Wave started: %d letters queued.")
+	s.waveAction(w, r, s.staff.Scheduler.StartWave, "queued", "wave-started")
 }
 
 func (s *Server) waveCancel(w http.ResponseWriter, r *http.Request) {
-	s.waveAction(w, r, s.staff.Scheduler.CancelWave, "cancelled", "Wave cancelled: %d letters will not be sent.")
+	s.waveAction(w, r, s.staff.Scheduler.CancelWave, "cancelled", "wave-cancelled")
 }
 
 // waveAction starts or cancels a wave: act returns how many letters it
-// changed, reported under key (JSON) or in msg (the page).
-func (s *Server) waveAction(w http.ResponseWriter, r *http.Request, act func(context.Context, int64) (int, error), key, msg string) {
+// changed, reported under key (JSON) or in the flash message flashKey (the
+// page).
+func (s *Server) waveAction(w http.ResponseWriter, r *http.Request, act func(context.Context, int64) (int, error), key, flashKey string) {
 	wv, ok := s.waveID(w, r)
 	if !ok {
 		return
@@ -424,7 +424,7 @@ func (s *Server) waveAction(w http.ResponseWriter, r *http.Request, act func(con
 		writeJSON(w, http.StatusOK, map[string]any{key: n})
 		return
 	}
-	done(w, r, fmt.Sprintf("/waves/%d", wv.ID), fmt.Sprintf(msg, n))
+	done(w, r, fmt.Sprintf("/waves/%d", wv.ID), flashKey, n, false)
 }
 
 type letterPage struct {
@@ -475,5 +475,5 @@ func (s *Server) letterResend(w http.ResponseWriter, r *http.Request) {
 	if back := r.PostFormValue("back"); back != "" {
 		to = safeNext(back)
 	}
-	done(w, r, to, fmt.Sprintf("Letter %s queued again.", l.ID))
+	done(w, r, to, "letter-resent", 0, false)
 }
