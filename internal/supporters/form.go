@@ -124,7 +124,7 @@ func (f Form) Validate(maxMessage int) (campaign.Signature, error) {
 			probs = append(probs, problem(field, CodeRequired, 0))
 		case strings.ContainsAny(v, "\r\n\u0085\u2028\u2029"):
 			probs = append(probs, problem(field, CodeLineBreak, 0))
-		case hasControl(v) || (field == "name" && strings.ContainsAny(v, "<>@")):
+		case hasControl(v) || (field == "name" && !plainName(v)):
 			// A name goes into a From display name: no text that could pass
 			// for an address there.
 			probs = append(probs, problem(field, CodeCharacters, 0))
@@ -170,6 +170,30 @@ func hasControl(s string) bool {
 	}
 	return false
 }
+
+// plainName reports whether a name shows what it holds: no <, > or @ in
+// any of their look-alike forms (fullwidth ＠, small ﹫: compared after
+// compatibility folding), and no invisible format characters (bidi marks,
+// zero-width spaces, soft hyphens), except the zero-width joiners that
+// some scripts write between two letters.
+func plainName(s string) bool {
+	if strings.ContainsAny(norm.NFKC.String(s), "<>@") {
+		return false
+	}
+	rs := []rune(s)
+	for i, r := range rs {
+		if !unicode.Is(unicode.Cf, r) {
+			continue
+		}
+		joiner := r == '\u200c' || r == '\u200d'
+		if !joiner || i == 0 || i == len(rs)-1 || !isLetter(rs[i-1]) || !isLetter(rs[i+1]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isLetter(r rune) bool { return unicode.IsLetter(r) || unicode.IsMark(r) }
 
 // validEmail accepts a plain address (no display name, no comments) with a
 // dotted domain, as a supporter types it.

@@ -18,6 +18,13 @@ func TestValidate(t *testing.T) {
 		sig.Lang != "fr" || !sig.ReplyConsent {
 		t.Errorf("cleaned: %+v", sig)
 	}
+	// Names in every script are welcome, including the zero-width
+	// non-joiner Persian writes between two letters.
+	for _, name := range []string{"김민지", "Zoë O'Brien-Łukasiewicz", "مریم\u200cها", "José María"} {
+		if _, err := (Form{Name: name, Email: "a@b.example", Country: "C"}).Validate(10); err != nil {
+			t.Errorf("name %q refused: %v", name, err)
+		}
+	}
 	if sig, _ := (Form{Name: "A", Email: "a@b.example", Country: "C", Lang: "de"}).Validate(10); sig.Lang != "en" {
 		t.Errorf("unknown language kept: %q", sig.Lang)
 	}
@@ -39,6 +46,15 @@ func TestValidate(t *testing.T) {
 		{"line separator in the city", func(f *Form) { f.City = "Ottawa\u2028X: y" }, "city", CodeLineBreak},
 		{"markup in the name", func(f *Form) { f.Name = "<b>Jane</b>" }, "name", CodeCharacters},
 		{"@ in the name", func(f *Form) { f.Name = "jane@people.example" }, "name", CodeCharacters},
+		{"fullwidth @ in the name", func(f *Form) { f.Name = "jane＠people.example" }, "name", CodeCharacters},
+		{"small @ in the name", func(f *Form) { f.Name = "jane﹫people.example" }, "name", CodeCharacters},
+		{"fullwidth brackets in the name", func(f *Form) { f.Name = "Jane ＜jane.people.example＞" }, "name", CodeCharacters},
+		{"right-to-left mark in the name", func(f *Form) { f.Name = "Jane\u200fDoe" }, "name", CodeCharacters},
+		{"bidi isolate in the name", func(f *Form) { f.Name = "Jane \u2067eoD\u2069" }, "name", CodeCharacters},
+		{"zero-width space in the name", func(f *Form) { f.Name = "Ja\u200bne" }, "name", CodeCharacters},
+		{"BOM in the name", func(f *Form) { f.Name = "\ufeffJane" }, "name", CodeCharacters},
+		{"soft hyphen in the name", func(f *Form) { f.Name = "Ja\u00adne" }, "name", CodeCharacters},
+		{"joiner after a space in the name", func(f *Form) { f.Name = "Jane \u200dDoe" }, "name", CodeCharacters},
 		{"NUL in the city", func(f *Form) { f.City = "Ott\x00awa" }, "city", CodeCharacters},
 		{"bell in the message", func(f *Form) { f.Message = "hi\a" }, "message", CodeCharacters},
 		{"long message", func(f *Form) { f.Message = strings.Repeat("ü", 101) }, "message", CodeTooLong},
