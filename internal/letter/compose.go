@@ -1,7 +1,9 @@
 package letter
 
 import (
+	"errors"
 	"fmt"
+	netmail "net/mail"
 	"regexp"
 	"sort"
 	"strings"
@@ -111,6 +113,17 @@ type Envelope struct {
 	Boundary string
 }
 
+// errBadAddress stands for the mail library's own error about an address,
+// which quotes the name and address it could not read.
+var errBadAddress = errors.New("not a valid address (see the office's or supporter's details)")
+
+// formatAddress writes a as RFC 5322 does: a display name with quotes or
+// backslashes in it is quoted and escaped, one beyond ASCII is encoded
+// (RFC 2047), so that any name a person has reaches the header intact.
+func formatAddress(a Address) string {
+	return (&netmail.Address{Name: a.Name, Address: a.Email}).String()
+}
+
 // Compose builds the MIME message of a rendered letter. Every value that
 // reaches a header is checked for line breaks first.
 func (s *Signer) Compose(env Envelope, r Rendered) (*mail.Msg, error) {
@@ -122,16 +135,18 @@ func (s *Signer) Compose(env Envelope, r Rendered) (*mail.Msg, error) {
 		{"To", env.To.Email}, {"Reply-To", env.ReplyTo}, {"Subject", r.Subject},
 		{"In-Reply-To", env.InReplyTo},
 	} {
-		if err := campaign.CheckHeaderText(h.value); err != nil {
-			return nil, fmt.Errorf("letter %s: %s: %w", env.LetterID, h.name, err)
+		// The value stays out of the error: it may be a supporter's name or
+		// address, and errors are kept with the letter and in Redis.
+		if campaign.CheckHeaderText(h.value) != nil {
+			return nil, fmt.Errorf("letter %s: %s: %w", env.LetterID, h.name, campaign.ErrHeaderInjection)
 		}
 	}
 	m := mail.NewMsg(mail.WithNoDefaultUserAgent())
-	if err := m.FromFormat(env.From.Name, env.From.Email); err != nil {
-		return nil, fmt.Errorf("letter %s: From: %w", env.LetterID, err)
+	if err := m.From(formatAddress(env.From)); err != nil {
+		return nil, fmt.Errorf("letter %s: From: %w", env.LetterID, errBadAddress)
 	}
-	if err := m.AddToFormat(env.To.Name, env.To.Email); err != nil {
-		return nil, fmt.Errorf("letter %s: To: %w", env.LetterID, err)
+	if err := m.AddTo(formatAddress(env.To)); err != nil {
+		return nil, fmt.Errorf("letter %s: To: %w", env.LetterID, errBadAddress)
 	}
 	if env.ReplyTo != "" {
 		if err := m.ReplyTo(env.ReplyTo); err != nil {

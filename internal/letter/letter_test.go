@@ -378,3 +378,47 @@ func TestPlaceName(t *testing.T) {
 		}
 	}
 }
+
+// TestAnyNameReachesTheHeader: a display name with quotes, a trailing
+// backslash or letters beyond ASCII is quoted or encoded, and reads back
+// as it was; an address that cannot be used fails without quoting the
+// name or address in the error (kept with the letter and in Redis).
+func TestAnyNameReachesTheHeader(t *testing.T) {
+	c := testComposer(t)
+	for _, name := range []string{`Jane "JD" Doe via Sister City Campaign`, `Jane Doe\`, `O'Brien, Zoë \"quoted\"`, `김민지 via Campaign`} {
+		env := Envelope{LetterID: "s1-c19", From: Address{Name: name, Email: "campaign@outreach.example"},
+			To: Address{Name: name, Email: "mayor@london.example"}, Date: sentAt}
+		m, err := c.Signer.Compose(env, Rendered{Subject: "Hello", Text: "text", HTML: "<p>html</p>"})
+		if err != nil {
+			t.Errorf("name %q: %v", name, err)
+			continue
+		}
+		var b bytes.Buffer
+		if _, err := m.WriteTo(&b); err != nil {
+			t.Fatal(err)
+		}
+		msg, err := mail.ReadMessage(&b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range []string{"From", "To"} {
+			a, err := msg.Header.AddressList(h)
+			if err != nil || len(a) != 1 || a[0].Name != name {
+				t.Errorf("name %q: %s header %q reads back as %v (%v)", name, h, msg.Header.Get(h), a, err)
+			}
+		}
+	}
+	env := Envelope{LetterID: "s1-c19", From: Address{Name: "Private Person", Email: "campaign@outreach.example"},
+		To: Address{Name: "Private Person", Email: "private.person.example.org"}, Date: sentAt}
+	_, err := c.Signer.Compose(env, Rendered{Subject: "Hello", Text: "text", HTML: "<p>html</p>"})
+	if err == nil {
+		t.Fatal("a bad address was accepted")
+	}
+	if strings.Contains(err.Error(), "Private Person") || strings.Contains(err.Error(), "private.person") {
+		t.Errorf("the error quotes the person: %v", err)
+	}
+	env.To = Address{Name: "Private\r\nPerson", Email: "p@example.org"}
+	if _, err = c.Signer.Compose(env, Rendered{Subject: "Hello", Text: "t", HTML: "h"}); !errors.Is(err, campaign.ErrHeaderInjection) || strings.Contains(err.Error(), "Private") {
+		t.Errorf("a line break in a name: %v", err)
+	}
+}
