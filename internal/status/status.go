@@ -15,6 +15,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/outreach-campaign/outreach/internal/campaign"
+	"github.com/outreach-campaign/outreach/internal/csvsafe"
 )
 
 // Formats are the names Write accepts.
@@ -119,7 +120,9 @@ func writeCSV(w io.Writer, rows []Row, opt Options) error {
 		if opt.IDs {
 			cells = append([]string{strconv.FormatInt(r.ID, 10)}, cells...)
 		}
-		cw.Write(cells)
+		// A note or city comes from staff, mail or an import: never a
+		// formula in the spreadsheet of whoever downloads the table.
+		cw.Write(csvsafe.Cells(cells...))
 	}
 	cw.Flush()
 	return cw.Error()

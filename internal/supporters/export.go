@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/outreach-campaign/outreach/internal/campaign"
+	"github.com/outreach-campaign/outreach/internal/csvsafe"
 )
 
 // WriteExportCSV writes a campaign's signatures for staff: every
@@ -20,7 +20,7 @@ func WriteExportCSV(w io.Writer, sigs []campaign.Signature) error {
 		"name", "email", "country", "city", "reply_consent", "message", "erased_at"})
 	for _, s := range sigs {
 		delivered := s.LetterState == campaign.Sent
-		cw.Write(cells(strconv.FormatInt(s.ID, 10), strconv.FormatInt(s.CampaignID, 10), string(s.State),
+		cw.Write(csvsafe.Cells(strconv.FormatInt(s.ID, 10), strconv.FormatInt(s.CampaignID, 10), string(s.State),
 			strconv.FormatBool(delivered), stamp(s.SignedAt), stamp(s.ConfirmedAt), stamp(s.DeliveredAt),
 			s.Name, s.Email, s.Country, s.City, strconv.FormatBool(s.ReplyConsent), s.Message, stamp(s.ErasedAt)))
 	}
@@ -42,25 +42,13 @@ func WriteDigestCSV(w io.Writer, sigs []campaign.Signature) error {
 		if s.ReplyConsent {
 			email = s.Email
 		}
-		cw.Write(cells(s.Name, s.City, s.Country, s.Message, email, campaign.DateOf(s.ConfirmedAt.UTC()).String()))
+		cw.Write(csvsafe.Cells(s.Name, s.City, s.Country, s.Message, email, campaign.DateOf(s.ConfirmedAt.UTC()).String()))
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {
 		return fmt.Errorf("supporters: digest CSV: %w", err)
 	}
 	return nil
-}
-
-// cells guards text that a spreadsheet would run as a formula (it starts
-// with =, +, -, @, a tab or a carriage return) by putting a quote in front,
-// the usual defence against CSV injection.
-func cells(vs ...string) []string {
-	for i, v := range vs {
-		if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
-			vs[i] = "'" + v
-		}
-	}
-	return vs
 }
 
 func stamp(t time.Time) string {
