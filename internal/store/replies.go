@@ -91,7 +91,11 @@ type ReplyFilter struct {
 	Statuses   []campaign.ReplyStatus
 	CampaignID int64
 	LetterID   string
-	Limit      int
+	// AfterID and BeforeID keep replies with a greater or smaller id;
+	// Newest lists them newest first (the default is oldest first).
+	AfterID, BeforeID int64
+	Newest            bool
+	Limit             int
 }
 
 // Confirmation is what staff say when they confirm a reply.
@@ -386,11 +390,22 @@ func (s *SQLite) Replies(ctx context.Context, f ReplyFilter) ([]campaign.Reply, 
 		where = append(where, "r.letter_id = ?")
 		args = append(args, f.LetterID)
 	}
+	if f.AfterID != 0 {
+		where = append(where, "r.id > ?")
+		args = append(args, f.AfterID)
+	}
+	if f.BeforeID != 0 {
+		where = append(where, "r.id < ?")
+		args = append(args, f.BeforeID)
+	}
 	q := "SELECT " + replyColumns + " FROM replies r"
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	q += " ORDER BY r.id"
+	if f.Newest {
+		q += " DESC"
+	}
 	if f.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}

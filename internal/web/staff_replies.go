@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -186,22 +185,40 @@ func (s *Server) replyDetail(w http.ResponseWriter, r *http.Request) {
 		s.staffFail(w, r, err)
 		return
 	}
-	pending, err := s.staff.Store.Replies(ctx, store.ReplyFilter{Pending: true})
-	if err != nil {
+	if p.Prev, p.Next, err = s.pendingAround(r, rp); err != nil {
 		s.staffFail(w, r, err)
 		return
 	}
-	if i := slices.IndexFunc(pending, func(x campaign.Reply) bool { return x.ID == rp.ID }); i >= 0 {
-		if i > 0 {
-			p.Prev = pending[i-1].ID
-		}
-		if i+1 < len(pending) {
-			p.Next = pending[i+1].ID
-		}
-	} else if len(pending) > 0 {
-		p.Next = pending[0].ID
-	}
 	s.renderStaff(w, http.StatusOK, "reply", p)
+}
+
+// pendingAround returns the replies waiting for review just before and
+// after rp, or, when rp does not wait, the first that does: two rows, not
+// the whole queue with its texts.
+func (s *Server) pendingAround(r *http.Request, rp campaign.Reply) (prev, next int64, err error) {
+	ctx := r.Context()
+	one := func(f store.ReplyFilter) (int64, error) {
+		f.Pending, f.Limit = true, 1
+		rs, err := s.staff.Store.Replies(ctx, f)
+		if err != nil || len(rs) == 0 {
+			return 0, err
+		}
+		return rs[0].ID, nil
+	}
+	// Whether rp waits for review is the store's rule: ask it.
+	self, err := one(store.ReplyFilter{AfterID: rp.ID - 1, BeforeID: rp.ID + 1})
+	if err != nil {
+		return 0, 0, err
+	}
+	if self == 0 {
+		next, err = one(store.ReplyFilter{})
+		return 0, next, err
+	}
+	if prev, err = one(store.ReplyFilter{BeforeID: rp.ID, Newest: true}); err != nil {
+		return 0, 0, err
+	}
+	next, err = one(store.ReplyFilter{AfterID: rp.ID})
+	return prev, next, err
 }
 
 // readable is the raw message as text for staff: the bytes as they are,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -130,4 +131,43 @@ func mustZone(name string) *time.Location {
 		panic(err)
 	}
 	return loc
+}
+
+// TestReplyNeighbours: a reply's page links the replies waiting for
+// review just before and after it (found two rows at a time, not by
+// loading the whole queue and its texts); a reply that waits no more links
+// the first that does.
+func TestReplyNeighbours(t *testing.T) {
+	h := newHarness(t, harnessOptions{staff: true})
+	s := h.login(t)
+	var ids []int64
+	for i := range 4 {
+		ids = append(ids, h.recordReply(t, uint32(i+1), campaign.ReplyHuman, "Reply "+itoa(int64(i+1)), strings.Repeat("text ", 1000), []int64{1}))
+	}
+	if _, err := h.st.RejectReply(context.Background(), ids[1], "not for us"); err != nil {
+		t.Fatal(err)
+	}
+	links := func(id int64) (prev, next string) {
+		page := string(h.getPage(t, s.c, "/replies/"+itoa(id), http.StatusOK))
+		if m := regexp.MustCompile(`href="/replies/(\d+)" data-key="k"`).FindStringSubmatch(page); m != nil {
+			prev = m[1]
+		}
+		if m := regexp.MustCompile(`href="/replies/(\d+)" data-key="j"`).FindStringSubmatch(page); m != nil {
+			next = m[1]
+		}
+		return prev, next
+	}
+	for _, tc := range []struct {
+		id         int64
+		prev, next string
+	}{
+		{ids[0], "", itoa(ids[2])},
+		{ids[2], itoa(ids[0]), itoa(ids[3])},
+		{ids[3], itoa(ids[2]), ""},
+		{ids[1], "", itoa(ids[0])}, // rejected: the first waiting
+	} {
+		if prev, next := links(tc.id); prev != tc.prev || next != tc.next {
+			t.Errorf("reply %d links previous %q and next %q, want %q and %q", tc.id, prev, next, tc.prev, tc.next)
+		}
+	}
 }
