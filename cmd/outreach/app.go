@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/outreach-campaign/outreach/internal/keyring"
 	"io"
 	"log/slog"
 	"os"
@@ -187,7 +188,7 @@ func (a *app) composer(ctx context.Context) (*letter.Composer, error) {
 			return nil, err
 		}
 	}
-	signer, err := letter.NewSigner([]byte(secret), a.cfg.MessageIDDomain())
+	signer, err := letter.NewSigner([]byte(secret), a.cfg.MessageIDDomain(), keyring.SplitSecrets(a.cfg.Letters.PreviousSecrets.Value())...)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/outreach-campaign/outreach/internal/keyring"
 	"io"
 	"net/mail"
 	"net/url"
@@ -125,6 +126,10 @@ type Letters struct {
 	// Secret keys the HMAC in Message-IDs and reply tokens. Empty: one is
 	// generated and kept in the store.
 	Secret Secret `yaml:"secret"`
+	// PreviousSecrets, separated by commas, are secrets that signed
+	// letters before Secret replaced them: replies to those letters still
+	// verify.
+	PreviousSecrets Secret `yaml:"previous_secrets"`
 	// MessageIDDomain ends every Message-ID; empty: the domain of the
 	// organisation's address.
 	MessageIDDomain string `yaml:"message_id_domain"`
@@ -299,6 +304,11 @@ func (c Config) Validate() error {
 	}
 	if s := c.Letters.Secret.Value(); s != "" && len(s) < 16 {
 		return errors.New("letters.secret: must be at least 16 characters")
+	}
+	for i, s := range keyring.SplitSecrets(c.Letters.PreviousSecrets.Value()) {
+		if len(s) < keyring.MinSecret {
+			return fmt.Errorf("letters.previous_secrets: secret %d is shorter than %d characters", i+1, keyring.MinSecret)
+		}
 	}
 	if err := c.IMAP.validate(); err != nil {
 		return err

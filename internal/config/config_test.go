@@ -80,6 +80,7 @@ func TestBadSettings(t *testing.T) {
 		"bad duration":     {"", []string{"OUTREACH_SMTP_TIMEOUT=soon"}, "OUTREACH_SMTP_TIMEOUT"},
 		"bad from address": {"organisation:\n  address: not-an-address\n", nil, "organisation.address"},
 		"short secret":     {"", []string{"OUTREACH_LETTERS_SECRET=short"}, "letters.secret"},
+		"short previous":   {"", []string{"OUTREACH_LETTERS_PREVIOUS_SECRETS=0123456789abcdef0123,short"}, "letters.previous_secrets"},
 		"threshold":        {"", []string{"OUTREACH_REPLIES_CONFIRM_THRESHOLD=1.5"}, "replies.confirm_threshold"},
 		"system flag":      {"", []string{`OUTREACH_IMAP_KEYWORD=\Seen`}, "imap.keyword"},
 		"move to itself":   {"imap:\n  move_to: inbox\n", nil, "imap.move_to"},
@@ -105,6 +106,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	cfg.IMAP.Password = "imap-secret-value"
 	cfg.Redis.Password = "redis-secret-value"
 	cfg.Letters.Secret = "letters-secret-value"
+	cfg.Letters.PreviousSecrets = "previous-secret-value"
 	var b bytes.Buffer
 	if err := cfg.Dump(&b); err != nil {
 		t.Fatal(err)
@@ -112,7 +114,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(&b, nil))
 	logger.Info("settings", "smtp_password", cfg.SMTP.Password, "config", cfg)
 	b.WriteString(cfg.SMTP.Password.String())
-	for _, s := range []string{"smtp-secret-value", "imap-secret-value", "redis-secret-value", "letters-secret-value"} {
+	for _, s := range []string{"smtp-secret-value", "imap-secret-value", "redis-secret-value", "letters-secret-value", "previous-secret-value"} {
 		if strings.Contains(b.String(), s) {
 			t.Errorf("secret %q printed:\n%s", s, b.String())
 		}

@@ -2,12 +2,12 @@ package letter
 
 import (
 	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/base32"
-	"errors"
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/outreach-campaign/outreach/internal/keyring"
 )
 
 // A letter's id is short, deterministic and safe in a Message-ID and in the
@@ -20,40 +20,47 @@ func ValidLetterID(id string) bool { return letterIDRe.MatchString(id) }
 // Signer makes and checks the identifiers that let a reply be traced back
 // to its letter: the Message-ID, and the token of the Reply-To plus-address.
 // Both carry the letter id and an HMAC of it, so a forged or mistyped
-// reference is told apart from ours.
+// reference is told apart from ours, and the id of the key that signed, so
+// that keys can be replaced while replies to letters signed with the old
+// one still verify.
 type Signer struct {
-	key    []byte
+	keys   *keyring.Ring
 	domain string
 }
 
 // NewSigner returns a Signer keyed by secret whose Message-IDs end in
-// @domain.
-func NewSigner(secret []byte, domain string) (*Signer, error) {
-	if len(secret) < 16 {
-		return nil, errors.New("letter: the signing secret must be at least 16 bytes")
-	}
+// @domain; previous secrets still verify what they signed.
+func NewSigner(secret []byte, domain string, previous ...[]byte) (*Signer, error) {
 	if domain == "" || strings.ContainsAny(domain, "@<> \r\n") {
 		return nil, fmt.Errorf("letter: %q is not a domain for Message-IDs", domain)
 	}
-	return &Signer{key: secret, domain: strings.ToLower(domain)}, nil
+	keys, err := keyring.New(secret, previous...)
+	if err != nil {
+		return nil, fmt.Errorf("letter: signing keys: %w", err)
+	}
+	return &Signer{keys: keys, domain: strings.ToLower(domain)}, nil
 }
 
 var sigEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
 
-func (s *Signer) sig(letterID string) string {
-	m := hmac.New(sha256.New, s.key)
-	m.Write([]byte("outreach letter " + letterID))
-	// 80 bits: plenty against guessing, short enough for a local part.
-	return strings.ToLower(sigEncoding.EncodeToString(m.Sum(nil)[:10]))
+// macLen is the length of a token's MAC: 80 bits in base32, plenty
+// against guessing, short enough for a local part. A token signed before
+// keys had ids is the MAC alone; since, the key's id comes first.
+const macLen = 16
+
+func mac(k keyring.Key, letterID string) string {
+	return strings.ToLower(sigEncoding.EncodeToString(k.MAC("outreach letter " + letterID)[:10]))
 }
 
-// Token returns "LETTERID.SIG", the signed reference to a letter used in
-// plus-addresses.
+// Token returns "LETTERID.KEYMAC", the signed reference to a letter used
+// in plus-addresses: the current key's id, then the MAC.
 func (s *Signer) Token(letterID string) string {
-	return letterID + "." + s.sig(letterID)
+	k := s.keys.Current()
+	return letterID + "." + k.ID + mac(k, letterID)
 }
 
-// ParseToken returns the letter id of a token made by Token, checking its
+// ParseToken returns the letter id of a token made by Token with any key
+// of the ring (or by a version that wrote no key id), checking its
 // signature; ok is false for anything else.
 func (s *Signer) ParseToken(tok string) (letterID string, ok bool) {
 	tok = strings.ToLower(strings.TrimSpace(tok))
@@ -62,10 +69,23 @@ func (s *Signer) ParseToken(tok string) (letterID string, ok bool) {
 		return "", false
 	}
 	id, sig := tok[:i], tok[i+1:]
-	if !ValidLetterID(id) || !hmac.Equal([]byte(sig), []byte(s.sig(id))) {
+	if !ValidLetterID(id) {
 		return "", false
 	}
-	return id, true
+	switch len(sig) {
+	case keyring.IDLen + macLen:
+		k, found := s.keys.Key(sig[:keyring.IDLen])
+		if found && hmac.Equal([]byte(sig[keyring.IDLen:]), []byte(mac(k, id))) {
+			return id, true
+		}
+	case macLen:
+		for _, k := range s.keys.All() {
+			if hmac.Equal([]byte(sig), []byte(mac(k, id))) {
+				return id, true
+			}
+		}
+	}
+	return "", false
 }
 
 // MessageID returns the Message-ID of a letter, without angle brackets.

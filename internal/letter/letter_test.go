@@ -422,3 +422,54 @@ func TestAnyNameReachesTheHeader(t *testing.T) {
 		t.Errorf("a line break in a name: %v", err)
 	}
 }
+
+// TestKeyRotation: after the signing secret is replaced (the old one kept
+// as previous), replies to letters signed with the old key, by Message-ID
+// or by reply token, in the form with a key id or in the older form
+// without, still verify; new letters are signed with the new key; a
+// token whose key has been dropped from the ring does not verify.
+func TestKeyRotation(t *testing.T) {
+	oldKey, newKey := []byte("0123456789abcdef0123456789abcdef"), []byte("a brand new secret, rotated today")
+	before, err := NewSigner(oldKey, "outreach.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := NewSigner(newKey, "outreach.example", oldKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Written out: the Message-ID and token of letter w1-t1 as this
+	// package signed them with oldKey before tokens named their key
+	// (internal/letter/testdata/golden/london-en.eml until then).
+	const legacyID, legacyToken = "<w1-t1.4jjjxeebbnkr7i3o@outreach.example>", "w1-t1.4jjjxeebbnkr7i3o"
+	oldMID, oldTok, oldPlus := before.MessageID("w7-t3"), before.Token("w7-t3"), "replies+"+before.Token("w7-t3")+"@outreach.example"
+	if id, ok := after.ParseMessageID(legacyID); !ok || id != "w1-t1" {
+		t.Errorf("a Message-ID signed before key ids: %q %v", id, ok)
+	}
+	if id, ok := after.ParseToken(legacyToken); !ok || id != "w1-t1" {
+		t.Errorf("a token signed before key ids: %q %v", id, ok)
+	}
+	if id, ok := after.ParseMessageID(oldMID); !ok || id != "w7-t3" {
+		t.Errorf("a Message-ID signed with the previous key: %q %v", id, ok)
+	}
+	if id, ok := after.ParsePlusAddress(oldPlus); !ok || id != "w7-t3" {
+		t.Errorf("a reply token signed with the previous key: %q %v", id, ok)
+	}
+	if after.Token("w7-t3") == oldTok {
+		t.Error("new letters are still signed with the previous key")
+	}
+	if id, ok := after.ParseToken(after.Token("w8-t1")); !ok || id != "w8-t1" {
+		t.Errorf("a token of the new key: %q %v", id, ok)
+	}
+	dropped, _ := NewSigner(newKey, "outreach.example")
+	for _, tok := range []string{oldTok, legacyToken} {
+		if _, ok := dropped.ParseToken(tok); ok {
+			t.Errorf("token %s verifies once its key is dropped", tok)
+		}
+	}
+	// Another key id with a valid MAC of the old key is refused.
+	forged := oldTok[:strings.LastIndexByte(oldTok, '.')+1] + "zzzz" + oldTok[strings.LastIndexByte(oldTok, '.')+5:]
+	if _, ok := after.ParseToken(forged); ok {
+		t.Errorf("token %s with a key id not on the ring verifies", forged)
+	}
+}
