@@ -95,6 +95,10 @@ type IMAP struct {
 	// Mail is never deleted.
 	MoveTo  string `yaml:"move_to"`
 	Keyword string `yaml:"keyword"`
+	// TrustedAuthServID is the authserv-id the mailbox's own server writes
+	// in the Authentication-Results it adds (RFC 8601): its DMARC failures
+	// send even a signed reply to review. Empty: such fields are ignored.
+	TrustedAuthServID string `yaml:"trusted_authserv_id"`
 }
 
 // Replies holds how replies are matched to letters.
@@ -329,6 +333,8 @@ func (m IMAP) validate() error {
 		return errors.New("imap: poll_interval, timeout and reconnect_max must be positive")
 	case m.MaxMessageBytes < 1024:
 		return fmt.Errorf("imap.max_message_bytes: %d is less than 1024", m.MaxMessageBytes)
+	case strings.ContainsAny(m.TrustedAuthServID, " \t\r\n;"):
+		return fmt.Errorf("imap.trusted_authserv_id: %q is not an authserv-id (a host name such as mx.example.org)", m.TrustedAuthServID)
 	}
 	return nil
 }

@@ -84,6 +84,7 @@ func TestBadSettings(t *testing.T) {
 		"system flag":      {"", []string{`OUTREACH_IMAP_KEYWORD=\Seen`}, "imap.keyword"},
 		"move to itself":   {"imap:\n  move_to: inbox\n", nil, "imap.move_to"},
 		"tiny size limit":  {"", []string{"OUTREACH_IMAP_MAX_MESSAGE_BYTES=10"}, "imap.max_message_bytes"},
+		"authserv-id":      {"", []string{"OUTREACH_IMAP_TRUSTED_AUTHSERV_ID=mx.example.org; dmarc=pass"}, "imap.trusted_authserv_id"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			path := ""
