@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"os"
 	"reflect"
@@ -171,8 +172,37 @@ type Web struct {
 	Secret Secret `yaml:"secret"`
 	// RealIPHeader names the header a reverse proxy puts the client's
 	// address in (X-Forwarded-For, X-Real-IP); empty: the connection's
-	// address. Set it only behind a proxy that sets it.
+	// address. It is believed only from TrustedProxies.
 	RealIPHeader string `yaml:"real_ip_header"`
+	// TrustedProxies are the reverse proxies (CIDRs such as 10.0.0.0/8, or
+	// single addresses) whose RealIPHeader is believed; the client is the
+	// right-most address in it that is not one of them.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+}
+
+// TrustedProxyPrefixes are TrustedProxies as prefixes, a single address
+// as its own /32 or /128. Entries that do not parse (Validate refuses
+// them) are left out.
+func (w Web) TrustedProxyPrefixes() []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range w.TrustedProxies {
+		if p, err := parsePrefix(s); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func parsePrefix(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	if a, err := netip.ParseAddr(s); err == nil {
+		return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), nil
+	}
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		return p, err
+	}
+	return p.Masked(), nil
 }
 
 // Supporters holds how supporters' letters are taken, verified and
@@ -224,7 +254,7 @@ func Default() Config {
 			Concurrency: 4, MaxRetries: 10, RetryDelay: 30 * time.Second, RetryMaxDelay: time.Hour,
 			PerMinute: 60, PerDomainPerMinute: 10, ShutdownTimeout: time.Minute, SchedulerInterval: 10 * time.Second,
 		},
-		Web: Web{Listen: "127.0.0.1:8080", BaseURL: "http://127.0.0.1:8080"},
+		Web: Web{Listen: "127.0.0.1:8080", BaseURL: "http://127.0.0.1:8080", TrustedProxies: []string{}},
 		Supporters: Supporters{
 			ConfirmWithin: 72 * time.Hour, KeepFor: 90 * 24 * time.Hour, MessageMax: 2000,
 			PerIPPerHour: 20, PerEmailPerDay: 5, Mode: "individual", DailyCap: 20,
@@ -345,6 +375,15 @@ func (c Config) validateSupporters() error {
 	}
 	if s := c.Web.Secret.Value(); s != "" && len(s) < 16 {
 		return errors.New("web.secret: must be at least 16 characters")
+	}
+	for i, s := range c.Web.TrustedProxies {
+		if _, err := parsePrefix(s); err != nil {
+			return fmt.Errorf("web.trusted_proxies: entry %d: %q is not a CIDR such as 10.0.0.0/8 or an IP address", i+1, s)
+		}
+	}
+	if c.Web.RealIPHeader != "" && len(c.Web.TrustedProxies) == 0 {
+		return fmt.Errorf("web.real_ip_header: %q is believed only from web.trusted_proxies, which names none: "+
+			"list the reverse proxies' addresses, or leave real_ip_header empty", c.Web.RealIPHeader)
 	}
 	sp := c.Supporters
 	if sp.ConfirmWithin <= 0 || sp.KeepFor < 0 || sp.BatchInterval <= 0 {
