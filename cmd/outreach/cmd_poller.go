@@ -45,7 +45,7 @@ after a lost connection, and never deletes mail. "outreach run" runs it too.`,
 func (a *app) inboxConfig() inbox.Config {
 	m := a.cfg.IMAP
 	return inbox.Config{
-		Addr: net.JoinHostPort(m.Host, strconv.Itoa(m.Port)), TLS: m.TLS, Username: m.Username,
+		Addr: net.JoinHostPort(m.Host, strconv.Itoa(m.Port)), TLS: m.TLS, AllowPlaintext: m.AllowPlaintext, Username: m.Username,
 		Password: m.Password.Value(), Folder: m.Folder, Idle: m.Idle, PollInterval: m.PollInterval,
 		Timeout: m.Timeout, ReconnectMax: m.ReconnectMax, MaxMessageBytes: int64(m.MaxMessageBytes),
 		MoveTo: m.MoveTo, Keyword: m.Keyword,

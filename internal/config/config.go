@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/outreach-campaign/outreach/internal/plaintext"
 )
 
 // Config is every setting of the program.
@@ -54,8 +56,21 @@ type Redis struct {
 const (
 	TLSStartTLS = "starttls" // plain connection upgraded with STARTTLS, which is required
 	TLSImplicit = "tls"      // TLS from the first byte (SMTPS port 465, IMAPS 993)
-	TLSNone     = "none"     // no TLS: only for a relay on the same machine or network
+	TLSNone     = "none"     // no TLS: only for a server on this machine, unless allow_plaintext
 )
+
+// defaultTLS is the TLS mode of a server whose settings name none: none
+// for one on this machine (Mailpit and Dovecot of "make run"), STARTTLS
+// for any other, so that no password leaves the machine in clear.
+func defaultTLS(mode, host string) string {
+	switch {
+	case mode != "":
+		return mode
+	case plaintext.Local(host):
+		return TLSNone
+	}
+	return TLSStartTLS
+}
 
 // SMTP is the server letters are sent through.
 type SMTP struct {
@@ -65,6 +80,10 @@ type SMTP struct {
 	Username string        `yaml:"username"`
 	Password Secret        `yaml:"password"`
 	Timeout  time.Duration `yaml:"timeout"`
+	// AllowPlaintext permits tls: none to a host that is not this machine
+	// (a relay on a private network): letters and the password then
+	// travel in clear.
+	AllowPlaintext bool `yaml:"allow_plaintext"`
 }
 
 // IMAP is the campaign mailbox replies arrive in. An empty Host turns the
@@ -100,6 +119,9 @@ type IMAP struct {
 	// in the Authentication-Results it adds (RFC 8601): its DMARC failures
 	// send even a signed reply to review. Empty: such fields are ignored.
 	TrustedAuthServID string `yaml:"trusted_authserv_id"`
+	// AllowPlaintext permits tls: none to a host that is not this machine:
+	// the password and the mail then travel in clear.
+	AllowPlaintext bool `yaml:"allow_plaintext"`
 }
 
 // Replies holds how replies are matched to letters.
@@ -273,6 +295,9 @@ const EnvPrefix = "OUTREACH_"
 // os.Environ), then checks the result.
 func Load(path string, environ []string) (Config, error) {
 	cfg := Default()
+	// The TLS default depends on the host, which the file and the
+	// environment may change: it is filled in once both are read.
+	cfg.SMTP.TLS, cfg.IMAP.TLS = "", ""
 	if path != "" {
 		b, err := os.ReadFile(path)
 		if err != nil {
@@ -287,6 +312,8 @@ func Load(path string, environ []string) (Config, error) {
 	if err := applyEnv(&cfg, environ); err != nil {
 		return cfg, err
 	}
+	cfg.SMTP.TLS = defaultTLS(cfg.SMTP.TLS, cfg.SMTP.Host)
+	cfg.IMAP.TLS = defaultTLS(cfg.IMAP.TLS, cfg.IMAP.Host)
 	if err := cfg.Validate(); err != nil {
 		if path != "" {
 			return cfg, fmt.Errorf("config: %s: %w", path, err)
@@ -321,6 +348,10 @@ func (c Config) Validate() error {
 	}
 	if c.SMTP.Port <= 0 || c.SMTP.Port > 65535 {
 		return fmt.Errorf("smtp.port: %d is not a port", c.SMTP.Port)
+	}
+	if c.SMTP.TLS == TLSNone && plaintext.Check(c.SMTP.Host, c.SMTP.AllowPlaintext) != nil {
+		return fmt.Errorf("smtp.tls: none would send letters (and any password) in clear to %s, which is not this machine: "+
+			"use starttls or tls, or set smtp.allow_plaintext: true for a relay on a private network", c.SMTP.Host)
 	}
 	if c.Sending.Concurrency < 1 {
 		return fmt.Errorf("sending.concurrency: %d: at least 1", c.Sending.Concurrency)
@@ -363,6 +394,9 @@ func (m IMAP) validate() error {
 		return errors.New("imap: poll_interval, timeout and reconnect_max must be positive")
 	case m.MaxMessageBytes < 1024:
 		return fmt.Errorf("imap.max_message_bytes: %d is less than 1024", m.MaxMessageBytes)
+	case m.TLS == TLSNone && plaintext.Check(m.Host, m.AllowPlaintext) != nil:
+		return fmt.Errorf("imap.tls: none would send the mailbox's password and mail in clear to %s, which is not this machine: "+
+			"use starttls or tls, or set imap.allow_plaintext: true for a server on a private network", m.Host)
 	case strings.ContainsAny(m.TrustedAuthServID, " \t\r\n;"):
 		return fmt.Errorf("imap.trusted_authserv_id: %q is not an authserv-id (a host name such as mx.example.org)", m.TrustedAuthServID)
 	}

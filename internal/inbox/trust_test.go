@@ -2,13 +2,17 @@ package inbox
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/emersion/go-imap/v2/imapclient"
+
 	"github.com/outreach-campaign/outreach/internal/campaign"
 	"github.com/outreach-campaign/outreach/internal/letter"
+	"github.com/outreach-campaign/outreach/internal/plaintext"
 	"github.com/outreach-campaign/outreach/internal/replies"
 	"github.com/outreach-campaign/outreach/internal/store"
 )
@@ -170,4 +174,33 @@ func TestPollerTrustsOnlySignedSignals(t *testing.T) {
 	if want := []string{campaign.FollowUpID(mo.ID)}; !slices.Equal(got, want) {
 		t.Errorf("follow-ups %v, want %v", got, want)
 	}
+}
+
+// TestNoPlaintextLoginToARemoteServer checks that without TLS the poller
+// logs in only to a server on this machine: to another host no
+// connection is made, unless AllowPlaintext.
+func TestNoPlaintextLoginToARemoteServer(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		addr    string
+		allow   bool
+		refused bool
+	}{
+		{"imap.example.org:143", false, true},
+		{"203.0.113.1:143", false, true},
+		{"203.0.113.1:143", true, false}, // tried, and fails: nothing listens there
+	} {
+		_, err := dial(Config{Addr: tt.addr, TLS: TLSNone, AllowPlaintext: tt.allow, Username: "campaign",
+			Password: "secret", Timeout: time.Second}, &imapclient.Options{})
+		if err == nil || errors.Is(err, plaintext.ErrRefused) != tt.refused {
+			t.Errorf("%s allow=%v: %v, want refused %v", tt.addr, tt.allow, err, tt.refused)
+		}
+	}
+	// A server on this machine is reached as before.
+	h := newHarness(t)
+	c, err := dial(h.config(false, time.Minute), &imapclient.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
 }
