@@ -21,9 +21,10 @@ func (a *app) pollerCommand() *cobra.Command {
 		Short: "Read replies from the campaign mailbox over IMAP, match them to letters and record them",
 		Long: `Read the campaign mailbox (the imap settings) and record every new message
 once: classified as a person's reply, an auto-reply or a bounce, matched to
-the letter it answers with the signals that say so, and confirmed when the
-match is confident enough (replies.confirm_threshold); below, it waits for
-review ("outreach replies list --pending"). A confirmed reply from an office
+the letter it answers with the signals that say so, and confirmed when a
+signed signal (our Message-ID or reply token) makes the match confident
+enough (replies.confirm_threshold); otherwise it waits for review
+("outreach replies list --pending"). A confirmed reply from an office
 sets its campaigns' response date; a permanent bounce marks the letter
 bounced and the address suspect.
 
@@ -44,7 +45,7 @@ after a lost connection, and never deletes mail. "outreach run" runs it too.`,
 func (a *app) inboxConfig() inbox.Config {
 	m := a.cfg.IMAP
 	return inbox.Config{
-		Addr: net.JoinHostPort(m.Host, strconv.Itoa(m.Port)), TLS: m.TLS, Username: m.Username,
+		Addr: net.JoinHostPort(m.Host, strconv.Itoa(m.Port)), TLS: m.TLS, AllowPlaintext: m.AllowPlaintext, Username: m.Username,
 		Password: m.Password.Value(), Folder: m.Folder, Idle: m.Idle, PollInterval: m.PollInterval,
 		Timeout: m.Timeout, ReconnectMax: m.ReconnectMax, MaxMessageBytes: int64(m.MaxMessageBytes),
 		MoveTo: m.MoveTo, Keyword: m.Keyword,
@@ -63,7 +64,7 @@ func (a *app) poller(ctx context.Context) (*inbox.Poller, error) {
 	}
 	matcher := &replies.Matcher{
 		Lookup: st, Verifier: comp.Signer, RefPattern: letter.RefPattern,
-		LetterText: letterText(st, comp),
+		LetterText: letterText(st, comp), AuthServID: a.cfg.IMAP.TrustedAuthServID,
 	}
 	return &inbox.Poller{
 		Config: a.inboxConfig(), Store: st, Log: a.log(),

@@ -151,7 +151,7 @@ func (a *app) startWorker(ctx context.Context) (stop func(), err error) {
 	}
 	s := a.cfg.SMTP
 	m, err := mailer.New(mailer.Config{
-		Host: s.Host, Port: s.Port, TLS: s.TLS, Username: s.Username, Password: s.Password.Value(),
+		Host: s.Host, Port: s.Port, TLS: s.TLS, AllowPlaintext: s.AllowPlaintext, Username: s.Username, Password: s.Password.Value(),
 		Timeout: s.Timeout, Connections: a.cfg.Sending.Concurrency,
 	})
 	if err != nil {

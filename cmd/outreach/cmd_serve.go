@@ -139,8 +139,9 @@ func (a *app) startWeb(ctx context.Context) (stop func() error, err error) {
 		return nil, err
 	}
 	ws, err := web.New(web.Config{
-		BaseURL: a.cfg.Web.BaseURL, RealIPHeader: a.cfg.Web.RealIPHeader, Secret: secret,
-		KeepForDays: int(a.cfg.Supporters.KeepFor.Hours() / 24), Log: a.log(),
+		BaseURL: a.cfg.Web.BaseURL, Secret: secret,
+		RealIPHeader: web.ProxyHeader{Name: a.cfg.Web.RealIPHeader, Trusted: a.cfg.Web.TrustedProxyPrefixes()},
+		KeepForDays:  int(a.cfg.Supporters.KeepFor.Hours() / 24), Log: a.log(),
 	}, sup)
 	if err != nil {
 		rdb.Close()

@@ -153,7 +153,7 @@ func TestRepliesEndToEnd(t *testing.T) {
 	// Barrie's server is only slow.
 	d.Append(t, "INBOX", devreply.DelayWarning(original("mayor@barrie.example"), now))
 	// Ottawa answers from Outlook, which kept the subject and dropped
-	// In-Reply-To and References.
+	// In-Reply-To and References: nothing signed, so staff review it.
 	ot := original("mayor@ottawa.example")
 	d.Append(t, "INBOX", []byte("From: Office of the Mayor <mayor@ottawa.example>\r\nTo: campaign@outreach.example\r\n"+
 		"Subject: RE: "+ot.Subject+"\r\nDate: "+now.Format(time.RFC1123Z)+"\r\nMessage-ID: <ottawa-1@ottawa.example>\r\n"+
@@ -193,7 +193,7 @@ func TestRepliesEndToEnd(t *testing.T) {
 		"mayor@chatham-kent.example":      {campaign.ReplyAuto, campaign.ReplyConfirmed, byEmail["mayor@chatham-kent.example"].ID},
 		"mailer-daemon@mx.surrey.example": {campaign.ReplyBounce, campaign.ReplyConfirmed, byEmail["mayor@surrey.example"].ID},
 		"mailer-daemon@mx.barrie.example": {campaign.ReplyBounce, campaign.ReplyConfirmed, byEmail["mayor@barrie.example"].ID},
-		"mayor@ottawa.example":            {campaign.ReplyHuman, campaign.ReplyConfirmed, byEmail["mayor@ottawa.example"].ID},
+		"mayor@ottawa.example":            {campaign.ReplyHuman, campaign.ReplyPending, byEmail["mayor@ottawa.example"].ID},
 		"council@calgary.example":         {campaign.ReplyHuman, campaign.ReplyPending, byEmail["mayor@calgary.example"].ID},
 		"mayor@moncton.example":           {campaign.ReplyHuman, campaign.ReplyConfirmed, byEmail["mayor@moncton.example"].ID},
 		"news@banff-tourism.example":      {campaign.ReplyHuman, campaign.ReplyUnmatched, ""},
@@ -221,8 +221,8 @@ func TestRepliesEndToEnd(t *testing.T) {
 	toronto := func(r campaign.Reply) string { return campaign.ResponseDay(r.ReceivedAt, "America/Toronto").String() }
 	for id, want := range map[int64]string{
 		19: toronto(byFrom["maire@montreal.example"]), 24: toronto(byFrom["maire@montreal.example"]), // Montreal
-		20: toronto(byFrom["mayor@ottawa.example"]), // Ottawa
-		21: "", 35: "",                              // Chatham Kent: auto-reply
+		20: "",         // Ottawa: waiting for review
+		21: "", 35: "", // Chatham Kent: auto-reply
 		23: "",           // Surrey: bounce
 		25: "",           // Barrie: delay
 		26: "",           // Calgary: waiting for review
@@ -253,12 +253,16 @@ func TestRepliesEndToEnd(t *testing.T) {
 		}
 	}
 
-	// The review queue: Calgary's council and the newsletter.
+	// The review queue: Ottawa's Outlook reply, Calgary's council and the
+	// newsletter.
 	var pending []campaign.Reply
 	c.jsonOut(&pending, "replies", "list", "--pending", "--json")
-	if len(pending) != 2 || pending[0].From != "council@calgary.example" || pending[1].From != "news@banff-tourism.example" {
-		t.Fatalf("review queue %+v, want Calgary's council and the newsletter", pending)
+	if len(pending) != 3 || pending[0].From != "mayor@ottawa.example" || pending[1].From != "council@calgary.example" ||
+		pending[2].From != "news@banff-tourism.example" {
+		t.Fatalf("review queue %+v, want Ottawa, Calgary's council and the newsletter", pending)
 	}
+	c.ok("replies", "confirm", strconv.FormatInt(pending[0].ID, 10))
+	pending = pending[1:]
 	if out := c.ok("replies", "show", strconv.FormatInt(pending[0].ID, 10)); !strings.Contains(out, "subject-ref") ||
 		!strings.Contains(out, "sender-domain") || !strings.Contains(out, "Council will discuss your letter on Monday.") {
 		t.Errorf("replies show lacks the signals or the text:\n%s", out)
@@ -272,6 +276,9 @@ func TestRepliesEndToEnd(t *testing.T) {
 	}
 	c.jsonOut(&rows, "status", "--format", "json", "--country", "Canada")
 	for _, r := range rows {
+		if r.ID == 20 && r.ResponseDate != toronto(byFrom["mayor@ottawa.example"]) {
+			t.Errorf("Ottawa after confirmation: %+v", r)
+		}
 		if r.ID == 26 && (r.ResponseDate != toronto(byFrom["council@calgary.example"]) || r.ResponseNote != "Council to discuss it." || r.Outcome != "response") {
 			t.Errorf("Calgary after confirmation: %+v", r)
 		}

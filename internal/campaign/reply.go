@@ -50,6 +50,23 @@ func (s ReplyStatus) Valid() bool {
 	return false
 }
 
+// The signals that carry our HMAC (the letter's signed Message-ID or reply
+// token): nobody who was not sent the letter can make them. Every other
+// signal (a [ref W1-T17] in a subject or a quote, the sender's address or
+// domain, the recipient a bounce names) can be copied or forged by anyone
+// who writes to the campaign mailbox.
+const (
+	// SignalMessageID: In-Reply-To or References names one of our
+	// Message-IDs, its signature checked.
+	SignalMessageID = "message-id"
+	// SignalReplyToken: the message was sent to our Reply-To plus-address
+	// with a letter's signed token.
+	SignalReplyToken = "reply-token"
+	// SignalBounceOriginal: a bounce returns a message whose Message-ID is
+	// ours, its signature checked.
+	SignalBounceOriginal = "bounce-original"
+)
+
 // Signal is one piece of evidence that a reply answers a letter.
 type Signal struct {
 	// Name says which kind of evidence it is, e.g. "message-id".
@@ -60,6 +77,16 @@ type Signal struct {
 	LetterID string `json:"letter_id,omitempty"`
 	// Weight is how much the signal alone says, from 0 to 1.
 	Weight float64 `json:"weight"`
+}
+
+// Signed reports whether the signal carries our signature, so that a
+// stranger cannot have made it.
+func (s Signal) Signed() bool {
+	switch s.Name {
+	case SignalMessageID, SignalReplyToken, SignalBounceOriginal:
+		return true
+	}
+	return false
 }
 
 // BounceReport is what a delivery report says.
@@ -177,16 +204,32 @@ func (r Reply) MarksBounced() bool {
 		r.Bounce.Permanent && !r.Bounce.Delayed && r.LetterID != ""
 }
 
+// Signed reports whether a signed signal names the reply's letter: the
+// sender was sent that letter (or its bounce returns it).
+func (r Reply) Signed() bool {
+	if r.LetterID == "" {
+		return false
+	}
+	for _, s := range r.Signals {
+		if s.LetterID == r.LetterID && s.Signed() {
+			return true
+		}
+	}
+	return false
+}
+
 // HoldsFollowUp reports whether the reply stops follow-ups to its office:
-// a person's reply (confirmed, or pending review: writing again to an
-// office that may have answered is the worse mistake) or a permanent
-// bounce. An auto-reply does not.
+// a person's reply confirmed, or pending review on a signed signal
+// (writing again to an office that answered is the worse mistake), or a
+// permanent bounce. A pending reply on unsigned signals does not: anyone
+// can copy a letter's reference or write from an office's domain, and a
+// stranger must not silence the campaign. An auto-reply does not either.
 func (r Reply) HoldsFollowUp() bool {
 	if r.TargetID == 0 {
 		return false
 	}
 	if r.Kind == ReplyHuman {
-		return r.Status == ReplyConfirmed || r.Status == ReplyPending
+		return r.Status == ReplyConfirmed || r.Status == ReplyPending && r.Signed()
 	}
 	return r.MarksBounced()
 }

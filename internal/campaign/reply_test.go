@@ -8,13 +8,20 @@ import (
 func TestReplyRules(t *testing.T) {
 	permanent := &BounceReport{Permanent: true}
 	delayed := &BounceReport{Delayed: true}
+	signed := []Signal{{Name: SignalMessageID, LetterID: "w1-t1", Weight: 0.95}}
+	// What anyone can write: the letter's reference and the office's
+	// address, or a signature that names another letter.
+	unsigned := []Signal{{Name: "subject-ref", LetterID: "w1-t1", Weight: 0.7},
+		{Name: "sender-address", LetterID: "w1-t1", Weight: 0.6}, {Name: SignalReplyToken, LetterID: "w1-t2", Weight: 0.95}}
 	for _, tt := range []struct {
 		name                           string
 		r                              Reply
 		date, bounced, holds, inReview bool
 	}{
 		{"confirmed person", Reply{Kind: ReplyHuman, Status: ReplyConfirmed, LetterID: "w1-t1", TargetID: 1}, true, false, true, false},
-		{"pending person", Reply{Kind: ReplyHuman, Status: ReplyPending, LetterID: "w1-t1", TargetID: 1}, false, false, true, true},
+		{"pending person, signed", Reply{Kind: ReplyHuman, Status: ReplyPending, LetterID: "w1-t1", TargetID: 1, Signals: signed}, false, false, true, true},
+		{"pending person, unsigned", Reply{Kind: ReplyHuman, Status: ReplyPending, LetterID: "w1-t1", TargetID: 1, Signals: unsigned}, false, false, false, true},
+		{"confirmed by staff, unsigned", Reply{Kind: ReplyHuman, Status: ReplyConfirmed, LetterID: "w1-t1", TargetID: 1, Signals: unsigned}, true, false, true, false},
 		{"rejected person", Reply{Kind: ReplyHuman, Status: ReplyRejected, LetterID: "w1-t1", TargetID: 1}, false, false, false, false},
 		{"unmatched person", Reply{Kind: ReplyHuman, Status: ReplyUnmatched}, false, false, false, true},
 		{"unmatched bounce", Reply{Kind: ReplyBounce, Status: ReplyUnmatched, Bounce: permanent}, false, false, false, false},

@@ -11,6 +11,7 @@ import (
 	"github.com/outreach-campaign/outreach/internal/keyring"
 	"io"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"os"
 	"reflect"
@@ -21,6 +22,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/outreach-campaign/outreach/internal/plaintext"
 )
 
 // Config is every setting of the program.
@@ -54,8 +57,21 @@ type Redis struct {
 const (
 	TLSStartTLS = "starttls" // plain connection upgraded with STARTTLS, which is required
 	TLSImplicit = "tls"      // TLS from the first byte (SMTPS port 465, IMAPS 993)
-	TLSNone     = "none"     // no TLS: only for a relay on the same machine or network
+	TLSNone     = "none"     // no TLS: only for a server on this machine, unless allow_plaintext
 )
+
+// defaultTLS is the TLS mode of a server whose settings name none: none
+// for one on this machine (Mailpit and Dovecot of "make run"), STARTTLS
+// for any other, so that no password leaves the machine in clear.
+func defaultTLS(mode, host string) string {
+	switch {
+	case mode != "":
+		return mode
+	case plaintext.Local(host):
+		return TLSNone
+	}
+	return TLSStartTLS
+}
 
 // SMTP is the server letters are sent through.
 type SMTP struct {
@@ -65,6 +81,10 @@ type SMTP struct {
 	Username string        `yaml:"username"`
 	Password Secret        `yaml:"password"`
 	Timeout  time.Duration `yaml:"timeout"`
+	// AllowPlaintext permits tls: none to a host that is not this machine
+	// (a relay on a private network): letters and the password then
+	// travel in clear.
+	AllowPlaintext bool `yaml:"allow_plaintext"`
 }
 
 // IMAP is the campaign mailbox replies arrive in. An empty Host turns the
@@ -96,6 +116,13 @@ type IMAP struct {
 	// Mail is never deleted.
 	MoveTo  string `yaml:"move_to"`
 	Keyword string `yaml:"keyword"`
+	// TrustedAuthServID is the authserv-id the mailbox's own server writes
+	// in the Authentication-Results it adds (RFC 8601): its DMARC failures
+	// send even a signed reply to review. Empty: such fields are ignored.
+	TrustedAuthServID string `yaml:"trusted_authserv_id"`
+	// AllowPlaintext permits tls: none to a host that is not this machine:
+	// the password and the mail then travel in clear.
+	AllowPlaintext bool `yaml:"allow_plaintext"`
 }
 
 // Replies holds how replies are matched to letters.
@@ -172,8 +199,37 @@ type Web struct {
 	Secret Secret `yaml:"secret"`
 	// RealIPHeader names the header a reverse proxy puts the client's
 	// address in (X-Forwarded-For, X-Real-IP); empty: the connection's
-	// address. Set it only behind a proxy that sets it.
+	// address. It is believed only from TrustedProxies.
 	RealIPHeader string `yaml:"real_ip_header"`
+	// TrustedProxies are the reverse proxies (CIDRs such as 10.0.0.0/8, or
+	// single addresses) whose RealIPHeader is believed; the client is the
+	// right-most address in it that is not one of them.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+}
+
+// TrustedProxyPrefixes are TrustedProxies as prefixes, a single address
+// as its own /32 or /128. Entries that do not parse (Validate refuses
+// them) are left out.
+func (w Web) TrustedProxyPrefixes() []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range w.TrustedProxies {
+		if p, err := parsePrefix(s); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func parsePrefix(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	if a, err := netip.ParseAddr(s); err == nil {
+		return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), nil
+	}
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		return p, err
+	}
+	return p.Masked(), nil
 }
 
 // Supporters holds how supporters' letters are taken, verified and
@@ -225,7 +281,7 @@ func Default() Config {
 			Concurrency: 4, MaxRetries: 10, RetryDelay: 30 * time.Second, RetryMaxDelay: time.Hour,
 			PerMinute: 60, PerDomainPerMinute: 10, ShutdownTimeout: time.Minute, SchedulerInterval: 10 * time.Second,
 		},
-		Web: Web{Listen: "127.0.0.1:8080", BaseURL: "http://127.0.0.1:8080"},
+		Web: Web{Listen: "127.0.0.1:8080", BaseURL: "http://127.0.0.1:8080", TrustedProxies: []string{}},
 		Supporters: Supporters{
 			ConfirmWithin: 72 * time.Hour, KeepFor: 90 * 24 * time.Hour, MessageMax: 2000,
 			PerIPPerHour: 20, PerEmailPerDay: 5, Mode: "individual", DailyCap: 20,
@@ -244,6 +300,9 @@ const EnvPrefix = "OUTREACH_"
 // os.Environ), then checks the result.
 func Load(path string, environ []string) (Config, error) {
 	cfg := Default()
+	// The TLS default depends on the host, which the file and the
+	// environment may change: it is filled in once both are read.
+	cfg.SMTP.TLS, cfg.IMAP.TLS = "", ""
 	if path != "" {
 		b, err := os.ReadFile(path)
 		if err != nil {
@@ -258,6 +317,8 @@ func Load(path string, environ []string) (Config, error) {
 	if err := applyEnv(&cfg, environ); err != nil {
 		return cfg, err
 	}
+	cfg.SMTP.TLS = defaultTLS(cfg.SMTP.TLS, cfg.SMTP.Host)
+	cfg.IMAP.TLS = defaultTLS(cfg.IMAP.TLS, cfg.IMAP.Host)
 	if err := cfg.Validate(); err != nil {
 		if path != "" {
 			return cfg, fmt.Errorf("config: %s: %w", path, err)
@@ -292,6 +353,10 @@ func (c Config) Validate() error {
 	}
 	if c.SMTP.Port <= 0 || c.SMTP.Port > 65535 {
 		return fmt.Errorf("smtp.port: %d is not a port", c.SMTP.Port)
+	}
+	if c.SMTP.TLS == TLSNone && plaintext.Check(c.SMTP.Host, c.SMTP.AllowPlaintext) != nil {
+		return fmt.Errorf("smtp.tls: none would send letters (and any password) in clear to %s, which is not this machine: "+
+			"use starttls or tls, or set smtp.allow_plaintext: true for a relay on a private network", c.SMTP.Host)
 	}
 	if c.Sending.Concurrency < 1 {
 		return fmt.Errorf("sending.concurrency: %d: at least 1", c.Sending.Concurrency)
@@ -339,6 +404,11 @@ func (m IMAP) validate() error {
 		return errors.New("imap: poll_interval, timeout and reconnect_max must be positive")
 	case m.MaxMessageBytes < 1024:
 		return fmt.Errorf("imap.max_message_bytes: %d is less than 1024", m.MaxMessageBytes)
+	case m.TLS == TLSNone && plaintext.Check(m.Host, m.AllowPlaintext) != nil:
+		return fmt.Errorf("imap.tls: none would send the mailbox's password and mail in clear to %s, which is not this machine: "+
+			"use starttls or tls, or set imap.allow_plaintext: true for a server on a private network", m.Host)
+	case strings.ContainsAny(m.TrustedAuthServID, " \t\r\n;"):
+		return fmt.Errorf("imap.trusted_authserv_id: %q is not an authserv-id (a host name such as mx.example.org)", m.TrustedAuthServID)
 	}
 	return nil
 }
@@ -349,6 +419,15 @@ func (c Config) validateSupporters() error {
 	}
 	if s := c.Web.Secret.Value(); s != "" && len(s) < 16 {
 		return errors.New("web.secret: must be at least 16 characters")
+	}
+	for i, s := range c.Web.TrustedProxies {
+		if _, err := parsePrefix(s); err != nil {
+			return fmt.Errorf("web.trusted_proxies: entry %d: %q is not a CIDR such as 10.0.0.0/8 or an IP address", i+1, s)
+		}
+	}
+	if c.Web.RealIPHeader != "" && len(c.Web.TrustedProxies) == 0 {
+		return fmt.Errorf("web.real_ip_header: %q is believed only from web.trusted_proxies, which names none: "+
+			"list the reverse proxies' addresses, or leave real_ip_header empty", c.Web.RealIPHeader)
 	}
 	sp := c.Supporters
 	if sp.ConfirmWithin <= 0 || sp.KeepFor < 0 || sp.BatchInterval <= 0 {

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -31,7 +32,7 @@ func TestExampleFileDocumentsEverySetting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg != Default() {
+	if !reflect.DeepEqual(cfg, Default()) {
 		t.Errorf("the example file's values differ from the defaults:\n%+v\n%+v", cfg, Default())
 	}
 }
@@ -85,6 +86,9 @@ func TestBadSettings(t *testing.T) {
 		"system flag":      {"", []string{`OUTREACH_IMAP_KEYWORD=\Seen`}, "imap.keyword"},
 		"move to itself":   {"imap:\n  move_to: inbox\n", nil, "imap.move_to"},
 		"tiny size limit":  {"", []string{"OUTREACH_IMAP_MAX_MESSAGE_BYTES=10"}, "imap.max_message_bytes"},
+		"bad proxy":        {"web:\n  real_ip_header: X-Forwarded-For\n  trusted_proxies: [10.0.0.0/8, proxy.example]\n", nil, "web.trusted_proxies: entry 2"},
+		"header, no proxy": {"", []string{"OUTREACH_WEB_REAL_IP_HEADER=X-Forwarded-For"}, "web.trusted_proxies"},
+		"authserv-id":      {"", []string{"OUTREACH_IMAP_TRUSTED_AUTHSERV_ID=mx.example.org; dmarc=pass"}, "imap.trusted_authserv_id"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			path := ""
@@ -121,5 +125,20 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	}
 	if !strings.Contains(b.String(), "[redacted]") {
 		t.Error("dump does not show that secrets are set")
+	}
+}
+
+func TestTrustedProxies(t *testing.T) {
+	cfg, err := Load("", []string{"OUTREACH_WEB_REAL_IP_HEADER=X-Forwarded-For",
+		"OUTREACH_WEB_TRUSTED_PROXIES=10.1.2.3/8, 192.0.2.7 ,2001:db8::/32"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range cfg.Web.TrustedProxyPrefixes() {
+		got = append(got, p.String())
+	}
+	if want := []string{"10.0.0.0/8", "192.0.2.7/32", "2001:db8::/32"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("trusted proxies %v, want %v", got, want)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/outreach-campaign/outreach/internal/plaintext"
 	"github.com/outreach-campaign/outreach/internal/store"
 )
 
@@ -28,16 +29,20 @@ import (
 const (
 	TLSStartTLS = "starttls" // plain connection upgraded with STARTTLS, which is required
 	TLSImplicit = "tls"      // TLS from the first byte (IMAPS, port 993)
-	TLSNone     = "none"     // no TLS: only for a server on this machine or a private network
+	TLSNone     = "none"     // no TLS: only for a server on this machine, unless AllowPlaintext
 )
 
 // Config says which mailbox to read and how.
 type Config struct {
-	Addr     string // host:port
-	TLS      string // TLSStartTLS, TLSImplicit or TLSNone
-	Username string
-	Password string
-	Folder   string
+	Addr string // host:port
+	TLS  string // TLSStartTLS, TLSImplicit or TLSNone
+	// AllowPlaintext lets TLSNone reach a server that is not this machine
+	// (a private network); without it the password is never sent there
+	// in clear: no connection is made (see package plaintext).
+	AllowPlaintext bool
+	Username       string
+	Password       string
+	Folder         string
 	// TLSConfig, when set, replaces the default TLS settings (tests use it
 	// to trust their own certificate).
 	TLSConfig *tls.Config
@@ -145,8 +150,8 @@ type Poller struct {
 func (p *Poller) Run(ctx context.Context) error {
 	cfg := p.Config.withDefaults()
 	log := p.logger()
-	if cfg.TLS == TLSNone && !loopback(cfg.Addr) {
-		log.Warn("inbox: the IMAP password is sent without TLS", "addr", cfg.Addr)
+	if cfg.TLS == TLSNone && cfg.AllowPlaintext && !loopback(cfg.Addr) {
+		log.Warn("inbox: the IMAP password is sent without TLS (allowed by the settings)", "addr", cfg.Addr)
 	}
 	delay := cfg.ReconnectMin
 	for {
@@ -447,6 +452,13 @@ func dial(cfg Config, opts *imapclient.Options) (*imapclient.Client, error) {
 	)
 	switch cfg.TLS {
 	case TLSNone:
+		host, _, serr := net.SplitHostPort(cfg.Addr)
+		if serr != nil {
+			host = cfg.Addr
+		}
+		if err := plaintext.Check(host, cfg.AllowPlaintext); err != nil {
+			return nil, fmt.Errorf("inbox: connect to %s: the password would travel in clear: %w", cfg.Addr, err)
+		}
 		c, err = imapclient.DialInsecure(cfg.Addr, opts)
 	case TLSImplicit:
 		c, err = imapclient.DialTLS(cfg.Addr, opts)
@@ -475,11 +487,7 @@ func loopback(addr string) bool {
 	if err != nil {
 		host = addr
 	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return plaintext.Local(host)
 }
 
 func (p *Poller) logger() *slog.Logger {

@@ -21,13 +21,15 @@ import (
 
 	"github.com/wneessen/go-mail"
 	"github.com/wneessen/go-mail/smtp"
+
+	"github.com/outreach-campaign/outreach/internal/plaintext"
 )
 
 // TLS modes of Config.TLS.
 const (
 	TLSStartTLS = "starttls" // plain connect, then mandatory STARTTLS (submission, port 587)
 	TLSImplicit = "tls"      // TLS from the first byte (submissions, port 465)
-	TLSNone     = "none"     // no TLS at all: only for a relay on this machine
+	TLSNone     = "none"     // no TLS at all: only for a relay on this machine, unless AllowPlaintext
 )
 
 const (
@@ -54,9 +56,13 @@ type Config struct {
 	// TLS is "starttls" (the default: STARTTLS is required, a server that
 	// does not offer it is an error, never a reason to send in clear),
 	// "tls" (implicit TLS) or "none" (a relay on this machine).
-	TLS      string
-	Username string // empty: no authentication
-	Password string
+	TLS string
+	// AllowPlaintext lets TLS "none" reach a host that is not this
+	// machine (a relay on a private network); without it no connection
+	// is made to such a host (see package plaintext).
+	AllowPlaintext bool
+	Username       string // empty: no authentication
+	Password       string
 	// Timeout bounds the dial with the session's greeting, EHLO,
 	// STARTTLS and AUTH, and then each message's whole transaction
 	// (go-mail sets one deadline per Send, from MAIL FROM to the reply to
@@ -429,6 +435,11 @@ func (m *Mailer) dial(ctx context.Context) (*conn, error) {
 }
 
 func (m *Mailer) dialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	if m.cfg.TLS == TLSNone {
+		if err := plaintext.Check(m.cfg.Host, m.cfg.AllowPlaintext); err != nil {
+			return nil, fmt.Errorf("letters would travel in clear: %w", err)
+		}
+	}
 	var d net.Dialer
 	var c net.Conn
 	var err error

@@ -18,6 +18,7 @@ import (
 
 	"github.com/outreach-campaign/outreach/internal/mailer"
 	"github.com/outreach-campaign/outreach/internal/mailer/smtptest"
+	"github.com/outreach-campaign/outreach/internal/plaintext"
 )
 
 // letter builds a small appeal to one office with a fixed Message-ID, as
@@ -528,5 +529,37 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		if _, err := mailer.New(cfg); err == nil || !strings.HasPrefix(err.Error(), "mailer: config: ") {
 			t.Errorf("New(%+v) = %v, want a config error", cfg, err)
 		}
+	}
+}
+
+// TestNoPlaintextToARemoteRelay checks that TLS "none" reaches only this
+// machine: to another host no connection is made, unless AllowPlaintext.
+func TestNoPlaintextToARemoteRelay(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		host    string
+		allow   bool
+		refused bool
+	}{
+		{"relay.example.org", false, true},
+		{"203.0.113.1", false, true},
+		// Allowed: the connection is tried (and fails, nothing listens
+		// there), not refused.
+		{"203.0.113.1", true, false},
+	} {
+		t.Run(fmt.Sprintf("%s allow=%v", tt.host, tt.allow), func(t *testing.T) {
+			t.Parallel()
+			m, err := mailer.New(mailer.Config{Host: tt.host, Port: 2525, TLS: mailer.TLSNone, AllowPlaintext: tt.allow,
+				Timeout: time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			_, err = m.Send(t.Context(), letter(t, "mayor@city.example", "plain@outreach.example"))
+			e := asError(t, err)
+			if e.Stage != mailer.StageConnect || errors.Is(err, plaintext.ErrRefused) != tt.refused {
+				t.Errorf("got %v (stage %q), want refused %v", err, e.Stage, tt.refused)
+			}
+		})
 	}
 }

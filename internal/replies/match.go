@@ -19,23 +19,26 @@ import (
 
 // The signals that link a message to a letter, and what each says alone
 // (its weight, the chance that it is right). Signed references cannot be
-// forged or mistyped; a reference in a subject or a quote can be copied
-// around; an office's address can write about something else; a domain
-// hosts many people.
+// forged or mistyped (campaign.Signal.Signed); a reference in a subject or
+// a quote can be copied around; an office's address can write about
+// something else, and a sender's address can be forged; a domain hosts
+// many people.
 const (
 	// SignalMessageID: In-Reply-To or References names one of our
 	// Message-IDs, its signature checked.
-	SignalMessageID = "message-id"
+	SignalMessageID = campaign.SignalMessageID
 	// SignalReplyToken: the message was sent to our Reply-To plus-address
 	// with a letter's signed token (To, Cc, Delivered-To, X-Original-To).
-	SignalReplyToken = "reply-token"
+	SignalReplyToken = campaign.SignalReplyToken
 	// SignalBounceOriginal: a bounce returns a message whose Message-ID is
 	// ours, its signature checked.
-	SignalBounceOriginal = "bounce-original"
-	// SignalSubjectRef: the subject carries a letter's "[ref W1-T17]".
+	SignalBounceOriginal = campaign.SignalBounceOriginal
+	// SignalSubjectRef: the subject, or the quoted text, carries a
+	// letter's "[ref W1-T17]". It is one signal wherever it is seen: a
+	// reply copies the subject into its quote, and so can anyone.
 	SignalSubjectRef = "subject-ref"
-	// SignalQuotedLetter: the quoted text holds a letter we sent (its
-	// reference, or most of its text).
+	// SignalQuotedLetter: the quoted text holds most of the text of a
+	// letter we sent.
 	SignalQuotedLetter = "quoted-letter"
 	// SignalSenderAddress: the sender is an office's address.
 	SignalSenderAddress = "sender-address"
@@ -44,13 +47,16 @@ const (
 	SignalBounceRecipient = "bounce-recipient"
 	// SignalSenderDomain: the sender writes from an office's domain.
 	SignalSenderDomain = "sender-domain"
+	// SignalDMARCFail is no evidence for a letter but against the sender:
+	// the mailbox's own server recorded in Authentication-Results that
+	// the message fails DMARC (Matcher.AuthServID). It sends even a
+	// signed match to review.
+	SignalDMARCFail = "dmarc-fail"
 )
 
-// weights of the signals. With the default threshold (0.85) a signed
-// reference alone confirms a match, and so do a subject reference from
-// the office's own address (0.88), or from its domain with the letter
-// quoted (0.92); a subject reference alone, or an office writing with
-// nothing that names a letter, waits for staff.
+// weights of the signals. They rank the letters a message may answer and
+// tell staff how sure the match is; only a signed signal can confirm one
+// (see Match.Status), however many unsigned ones add up.
 var weights = map[string]float64{
 	SignalMessageID:       0.95,
 	SignalReplyToken:      0.95,
@@ -60,6 +66,7 @@ var weights = map[string]float64{
 	SignalSenderAddress:   0.6,
 	SignalBounceRecipient: 0.6,
 	SignalSenderDomain:    0.3,
+	SignalDMARCFail:       0,
 }
 
 // Weight is what a signal says alone: the chance, from 0 to 1, that the
@@ -101,6 +108,10 @@ type Matcher struct {
 	// LetterText, when set, returns the plain text of a letter as it was
 	// sent, so that a quote of it is recognised. Texts are cached.
 	LetterText func(ctx context.Context, l campaign.Letter) (string, error)
+	// AuthServID is the authserv-id the mailbox's own server writes in
+	// Authentication-Results (imap.trusted_authserv_id): only its verdicts
+	// are believed. Empty: Authentication-Results are ignored.
+	AuthServID string
 
 	mu    sync.Mutex
 	cache map[string]shingles // by letter id
@@ -116,17 +127,30 @@ type Match struct {
 	// Confidence combines the signals that name LetterID, as independent
 	// evidence: 1 − Π(1 − weight), the strongest of each kind counted.
 	Confidence float64
-	// Signals are those naming LetterID, then any naming other letters.
+	// Signals are those naming LetterID, then any naming other letters,
+	// then a dmarc-fail when the mailbox's server reported one.
 	Signals []campaign.Signal
+	// Distrusted, when not empty, says why even a signed match waits for
+	// staff: the mailbox's server found the message fails DMARC.
+	Distrusted string
 }
 
-// Status is what a match means for review: confirmed at or above the
-// threshold, pending below it, unmatched without a letter.
+// Signed reports whether a signed signal names the matched letter.
+func (m Match) Signed() bool {
+	return campaign.Reply{LetterID: m.LetterID, Signals: m.Signals}.Signed()
+}
+
+// Status is what a match means for review: unmatched without a letter;
+// confirmed when a signed signal names the letter, the confidence is at or
+// above the threshold and the mailbox's server did not find the sender
+// forged; otherwise pending. Unsigned signals never confirm on their own,
+// whoever the sender seems to be: anyone can copy a reference or forge a
+// From.
 func (m Match) Status(threshold float64) campaign.ReplyStatus {
 	switch {
 	case m.LetterID == "":
 		return campaign.ReplyUnmatched
-	case m.Confidence >= threshold:
+	case m.Signed() && m.Distrusted == "" && m.Confidence >= threshold:
 		return campaign.ReplyConfirmed
 	}
 	return campaign.ReplyPending
@@ -170,7 +194,12 @@ func (mt *Matcher) Match(ctx context.Context, m *Message, v Verdict, received ti
 	if err := x.quotedText(m); err != nil {
 		return Match{}, err
 	}
-	return x.best(), nil
+	got := x.best()
+	if why, fail := dmarcFailure(m.Header, mt.AuthServID); fail {
+		got.Distrusted = why
+		got.Signals = append(got.Signals, campaign.Signal{Name: SignalDMARCFail, Detail: why, LetterID: got.LetterID})
+	}
+	return got, nil
 }
 
 func (x *matching) signedReferences(m *Message, v Verdict) error {
@@ -220,10 +249,10 @@ func (x *matching) references(m *Message) error {
 			return err
 		}
 	}
-	// A quote that carries the reference is a quote of the letter: Outlook
-	// pastes the subject line of the letter it answers or forwards.
+	// Outlook pastes the subject line of the letter it answers or forwards
+	// into the quote: the same reference, the same signal, counted once.
 	for _, sm := range x.mt.RefPattern.FindAllStringSubmatch(leadingText(m.Quoted, 64<<10), 4) {
-		if err := x.add(strings.ToLower(sm[1]), SignalQuotedLetter, fmt.Sprintf("the quoted text carries %s", sm[0])); err != nil {
+		if err := x.add(strings.ToLower(sm[1]), SignalSubjectRef, fmt.Sprintf("the quoted text carries %s", sm[0])); err != nil {
 			return err
 		}
 	}
@@ -397,21 +426,24 @@ func (x *matching) candidate(l campaign.Letter) *candidate {
 	return c
 }
 
-// best picks the candidate with the highest confidence; ties go to more
-// signals, then to the newer letter.
+// best picks the candidate with the highest confidence among those a
+// signed signal names, if any (copied references must not outrank the
+// letter the sender was really sent); ties go to more signals, then to the
+// newer letter.
 func (x *matching) best() Match {
 	if len(x.order) == 0 {
 		return Match{}
 	}
 	type scored struct {
-		c    *candidate
-		conf float64
+		c      *candidate
+		conf   float64
+		signed bool
 	}
 	var all []scored
 	for _, id := range x.order {
 		c := x.cands[id]
 		if len(c.signals) > 0 {
-			all = append(all, scored{c, confidence(c.signals)})
+			all = append(all, scored{c, confidence(c.signals), slices.ContainsFunc(c.signals, campaign.Signal.Signed)})
 		}
 	}
 	if len(all) == 0 {
@@ -419,6 +451,9 @@ func (x *matching) best() Match {
 	}
 	sort.SliceStable(all, func(i, j int) bool {
 		a, b := all[i], all[j]
+		if a.signed != b.signed {
+			return a.signed
+		}
 		if a.conf != b.conf {
 			return a.conf > b.conf
 		}

@@ -168,6 +168,18 @@ func TestMatch(t *testing.T) {
 			"Subject: Undelivered Mail Returned to Sender",
 			"Content-Type: multipart/report; report-type=delivery-status; boundary=b")
 	}
+	// fakeBounce is a notice anyone can write: it names the office's
+	// address and the letter's reference, and returns no message of ours.
+	fakeBounce := func(recipient, ref string) []byte {
+		return msg("--b\r\nContent-Type: text/plain\r\n\r\nYour message "+ref+" could not be delivered to "+recipient+".\r\n"+
+			"--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.montreal.example\r\n\r\n"+
+			"Final-Recipient: rfc822; "+recipient+"\r\nAction: failed\r\nStatus: 5.1.1\r\n"+
+			"Diagnostic-Code: smtp; 550 5.1.1 user unknown\r\n--b--",
+			"From: Mail Delivery System <MAILER-DAEMON@attacker.example>",
+			"To: campaign@outreach.example",
+			"Subject: Undelivered Mail Returned to Sender: "+ref,
+			"Content-Type: multipart/report; report-type=delivery-status; boundary=b")
+	}
 	outlookQuote := func(r letter.Rendered, subject string) string {
 		return "________________________________\n" +
 			"Da: Sister City Campaign <campaign@outreach.example>\n" +
@@ -203,9 +215,12 @@ func TestMatch(t *testing.T) {
 		{"subject reference alone", msg("Vi risponderemo.",
 			"From: someone@elsewhere.example", "Subject: R: "+mi.Subject, date),
 			milan, campaign.ReplyPending, []string{replies.SignalSubjectRef}},
-		{"quoted letter alone", msg("Vi risponderemo.\n\n"+outlookQuote(mi, mi.Subject),
+		{"quoted letter with its subject line", msg("Vi risponderemo.\n\n"+outlookQuote(mi, mi.Subject),
 			"From: someone@elsewhere.example", "Subject: richiesta", date),
-			milan, campaign.ReplyPending, []string{replies.SignalQuotedLetter}},
+			milan, campaign.ReplyPending, []string{replies.SignalSubjectRef, replies.SignalQuotedLetter}},
+		{"quoted reference alone", msg("Vi risponderemo.\n\n> Oggetto: "+mi.Subject,
+			"From: someone@elsewhere.example", "Subject: richiesta", date),
+			milan, campaign.ReplyPending, []string{replies.SignalSubjectRef}},
 		{"sender address alone", msg("Le scriviamo per un incontro.",
 			"From: Sindaco <sindaco@comune.milano.example>", "Subject: Incontro", date),
 			milan, campaign.ReplyPending, []string{replies.SignalSenderAddress}},
@@ -226,13 +241,14 @@ func TestMatch(t *testing.T) {
 			"Subject: Re: "+mi.Subject, date, "In-Reply-To: <"+miID+">", "References: <"+miID+">"),
 			milan, campaign.ReplyConfirmed, []string{replies.SignalMessageID, replies.SignalReplyToken, replies.SignalSubjectRef,
 				replies.SignalSenderAddress, replies.SignalQuotedLetter}},
+		// Nothing signed: however much adds up, staff decide.
 		{"Outlook reply that dropped In-Reply-To and kept only the subject", msg("Buongiorno,\nla lettera è stata protocollata.\n\n"+outlookQuote(mi, "Il gemellaggio"),
 			"From: Sindaco <sindaco@comune.milano.example>", "To: campaign@outreach.example",
 			"Subject: R: "+mi.Subject, date, "Thread-Index: AQHadCk1kZ2zQ1b2M0uY3Q=="),
-			milan, campaign.ReplyConfirmed, []string{replies.SignalSubjectRef, replies.SignalSenderAddress, replies.SignalQuotedLetter}},
+			milan, campaign.ReplyPending, []string{replies.SignalSubjectRef, replies.SignalSenderAddress, replies.SignalQuotedLetter}},
 		{"another address on the office's domain, letter quoted", msg("Buongiorno, rispondo per il Sindaco.\n\n"+outlookQuote(mi, "Il gemellaggio"),
 			"From: Segreteria <segreteria@comune.milano.example>", "Subject: R: "+mi.Subject, date),
-			milan, campaign.ReplyConfirmed, []string{replies.SignalSubjectRef, replies.SignalSenderDomain, replies.SignalQuotedLetter}},
+			milan, campaign.ReplyPending, []string{replies.SignalSubjectRef, replies.SignalSenderDomain, replies.SignalQuotedLetter}},
 		{"another address on the office's domain, subject only", msg("Buongiorno, rispondo per il Sindaco.",
 			"From: Segreteria <segreteria@comune.milano.example>", "Subject: R: "+mi.Subject, date),
 			milan, campaign.ReplyPending, []string{replies.SignalSubjectRef, replies.SignalSenderDomain}},
@@ -240,18 +256,32 @@ func TestMatch(t *testing.T) {
 			"---------- Messaggio inoltrato ----------\nDa: Sindaco <sindaco@comune.milano.example>\nData: 26 luglio 2017\n"+
 			"Oggetto: I: "+mi.Subject+"\nA: ambiente@regione.example\n\n"+mi.Text,
 			"From: Assessorato Ambiente <ambiente@regione.example>", "To: campaign@outreach.example", "Subject: Benessere animale", date),
-			milan, campaign.ReplyPending, []string{replies.SignalQuotedLetter}},
+			milan, campaign.ReplyPending, []string{replies.SignalSubjectRef, replies.SignalQuotedLetter}},
 		{"forwarded from another department, subject kept", msg("Buongiorno,\nla Regione sostiene l'appello.\n\n"+
 			"---------- Messaggio inoltrato ----------\nDa: Sindaco <sindaco@comune.milano.example>\n"+
 			"Oggetto: I: "+mi.Subject+"\n\n"+mi.Text,
 			"From: Assessorato Ambiente <ambiente@regione.example>", "Subject: R: I: "+mi.Subject, date),
-			milan, campaign.ReplyConfirmed, []string{replies.SignalSubjectRef, replies.SignalQuotedLetter}},
+			milan, campaign.ReplyPending, []string{replies.SignalSubjectRef, replies.SignalQuotedLetter}},
 		{"quoted text without its reference", msg("Merci, le maire répondra.\n\nLe 25 juillet 2017 à 09:00, Sister City Campaign <campaign@outreach.example> a écrit :\n"+quote(mo.Text),
 			"From: maire@montreal.example", "Subject: Réponse", date),
 			montreal, campaign.ReplyPending, []string{replies.SignalSenderAddress, replies.SignalQuotedLetter}},
 		{"a signed reference outweighs the sender", msg("Yes.",
 			"From: maire@montreal.example", "Subject: forwarded", date, "In-Reply-To: <"+miID+">"),
 			milan, campaign.ReplyConfirmed, []string{replies.SignalMessageID}},
+		{"a signed reference outranks more unsigned evidence for another letter", msg("Oui.\n\n"+quote(mo.Text),
+			"From: maire@montreal.example", "Subject: Re: "+mo.Subject, date, "In-Reply-To: <"+miID+">"),
+			milan, campaign.ReplyConfirmed, []string{replies.SignalMessageID}},
+
+		// Strangers: what anyone can write never confirms.
+		{"a stranger's reference in the subject and the quote", msg("The mayor of Montreal thanks you and agrees.\n\n"+
+			"> [ref W1-T17]\n> Madame la Mairesse,",
+			"From: someone@attacker.example", "Subject: Re: [ref W1-T17]", date),
+			montreal, campaign.ReplyPending, []string{replies.SignalSubjectRef}},
+		{"the office's address with the subject's reference", msg("Nous soutenons votre appel.",
+			"From: maire@montreal.example", "Subject: RE: "+mo.Subject, date),
+			montreal, campaign.ReplyPending, []string{replies.SignalSubjectRef, replies.SignalSenderAddress}},
+		{"a fake MAILER-DAEMON notice naming the office", fakeBounce("maire@montreal.example", "[ref W1-T17]"),
+			montreal, campaign.ReplyPending, []string{replies.SignalBounceRecipient, replies.SignalSubjectRef}},
 		{"unrelated newsletter", msg("<html><body><h1>Autumn in Florence</h1><p>Concerts, markets and the Uffizi at night.</p>"+
 			"<p><a href=\"https://turismo.example/unsubscribe\">Unsubscribe</a></p></body></html>",
 			"From: Firenze Turismo <news@turismo-firenze.example>", "To: campaign@outreach.example",
@@ -282,7 +312,7 @@ func TestMatch(t *testing.T) {
 				if s.LetterID == tt.letter && !slices.Contains(names, s.Name) {
 					names = append(names, s.Name)
 				}
-				if s.Detail == "" || s.Weight <= 0 {
+				if s.Detail == "" || s.Weight <= 0 && s.Name != replies.SignalDMARCFail {
 					t.Errorf("signal without detail or weight: %+v", s)
 				}
 			}
@@ -373,3 +403,88 @@ func (exampleLookup) TargetsInDomain(context.Context, string) ([]campaign.Target
 	return nil, nil
 }
 func (exampleLookup) SentLetters(context.Context, int64) ([]campaign.Letter, error) { return nil, nil }
+
+// TestMatchReferenceCountsOnce checks that a reference seen in the subject
+// and again in the quote is one signal: it is copied with either.
+func TestMatchReferenceCountsOnce(t *testing.T) {
+	o := newOffices(t)
+	m, err := replies.Parse(msg("Merci.\n\n> [ref W1-T17]\n> Le maire", "From: someone@attacker.example",
+		"Subject: Re: [ref W1-T17]"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := o.matcher().Match(context.Background(), m, replies.Classify(m), sent.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.LetterID != "w1-t17" || got.Confidence != 0.7 || got.Status(0.5) != campaign.ReplyPending {
+		t.Errorf("match %+v: want w1-t17 at 0.7 (the reference once), pending at any threshold", got)
+	}
+	n := 0
+	for _, s := range got.Signals {
+		if s.Name == replies.SignalSubjectRef {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d subject-ref signals, want 2 (subject and quote, each explained): %+v", n, got.Signals)
+	}
+}
+
+// TestMatchDMARC checks that a DMARC failure recorded by the mailbox's own
+// server sends even a signed reply to review, and that the same verdict
+// under another authserv-id is ignored.
+func TestMatchDMARC(t *testing.T) {
+	o := newOffices(t)
+	miID := o.letters["w1-t5"].MessageID
+	reply := func(authResults ...string) *replies.Message {
+		h := []string{"From: Sindaco <sindaco@comune.milano.example>", "Subject: R: il gemellaggio",
+			"In-Reply-To: <" + miID + ">"}
+		for _, a := range authResults {
+			h = append(h, "Authentication-Results: "+a)
+		}
+		m, err := replies.Parse(msg("Sì, scriveremo a Seoul.", h...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	const (
+		fail = "mx.outreach.example; spf=fail smtp.mailfrom=attacker.example; dkim=none; " +
+			"dmarc=fail (p=reject dis=none) header.from=comune.milano.example"
+		pass = "mx.outreach.example; spf=pass smtp.mailfrom=comune.milano.example; dmarc=pass header.from=comune.milano.example"
+	)
+	for _, tt := range []struct {
+		name, authServID string
+		m                *replies.Message
+		status           campaign.ReplyStatus
+	}{
+		{"fail from the trusted server", "mx.outreach.example", reply(fail), campaign.ReplyPending},
+		{"fail below a pass, both from the trusted server", "MX.outreach.example", reply(pass, fail), campaign.ReplyPending},
+		{"fail under another authserv-id", "mx.outreach.example",
+			reply(strings.Replace(fail, "mx.outreach.example", "mx.attacker.example", 1)), campaign.ReplyConfirmed},
+		{"no trusted server named", "", reply(fail), campaign.ReplyConfirmed},
+		{"pass from the trusted server", "mx.outreach.example", reply(pass), campaign.ReplyConfirmed},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			mt := o.matcher()
+			mt.AuthServID = tt.authServID
+			got, err := mt.Match(context.Background(), tt.m, replies.Classify(tt.m), sent.Add(time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.LetterID != "w1-t5" || !got.Signed() {
+				t.Fatalf("match %+v: want w1-t5 on its signed Message-ID", got)
+			}
+			if st := got.Status(0.85); st != tt.status {
+				t.Errorf("status %s, want %s (%+v)", st, tt.status, got)
+			}
+			flagged := slices.ContainsFunc(got.Signals, func(s campaign.Signal) bool {
+				return s.Name == replies.SignalDMARCFail && s.LetterID == "w1-t5" && strings.Contains(s.Detail, "comune.milano.example")
+			})
+			if flagged != (tt.status == campaign.ReplyPending) || flagged != (got.Distrusted != "") {
+				t.Errorf("dmarc-fail signal %v, Distrusted %q, for status %s: %+v", flagged, got.Distrusted, tt.status, got.Signals)
+			}
+		})
+	}
+}

@@ -23,9 +23,9 @@ type ReplyStore interface {
 	// rescan after UIDVALIDITY changed) and has no effect; its result says
 	// Duplicate. Effects: a confirmed person's reply gives its campaigns
 	// their response date (see ConfirmReply); a confirmed permanent bounce
-	// marks its letter bounced and the office's address suspect; a
-	// person's reply or a permanent bounce cancels the office's follow-ups
-	// not yet sent.
+	// marks its letter bounced and the office's address suspect; a reply
+	// that holds follow-ups back (campaign.Reply.HoldsFollowUp) cancels
+	// the office's follow-ups not yet sent.
 	RecordReplies(ctx context.Context, rs []campaign.Reply, cp Checkpoint) ([]Recorded, error)
 	// Checkpoint returns where the poller stands in mailbox; the zero
 	// Checkpoint (with the mailbox's name) when it never recorded there.
@@ -63,9 +63,10 @@ type ReplyStore interface {
 	// CreateDueFollowUps plans, in one transaction, the follow-up of every
 	// wave letter whose wave asks for one and whose time has come: sent
 	// at least the wave's FollowUpAfter before now, to an office that is
-	// neither do-not-contact nor suspect and has not replied since (a
-	// person's reply, confirmed or pending). Each letter is followed up
-	// once; it returns the letters planned.
+	// neither do-not-contact nor suspect and has no reply since that holds
+	// follow-ups back (campaign.Reply.HoldsFollowUp: a pending reply on
+	// unsigned signals does not). Each letter is followed up once; it
+	// returns the letters planned.
 	CreateDueFollowUps(ctx context.Context, now time.Time) ([]campaign.Letter, error)
 }
 
@@ -582,7 +583,8 @@ func (s *SQLite) CreateDueFollowUps(ctx context.Context, now time.Time) ([]campa
 	err := s.inTx(ctx, func(tx queryer) error {
 		// A follow-up is due for a sent wave letter of a started wave that
 		// asks for one, to an office that is neither do-not-contact nor
-		// suspect, has no follow-up yet and has not replied since.
+		// suspect, has no follow-up yet and has not replied since (the
+		// replies are weighed below, by the domain's rule).
 		rows, err := tx.QueryContext(ctx, `SELECT l.id, l.wave_id, l.target_id, l.sent_at FROM letters l
 			JOIN waves w ON w.id = l.wave_id JOIN targets t ON t.id = l.target_id
 			WHERE l.kind = 'wave' AND l.state = 'sent' AND l.sent_at <> ''
@@ -590,8 +592,6 @@ func (s *SQLite) CreateDueFollowUps(ctx context.Context, now time.Time) ([]campa
 			  AND t.do_not_contact = 0 AND t.suspect = 0
 			  AND NOT EXISTS (SELECT 1 FROM letters f WHERE f.wave_id = l.wave_id AND f.target_id = l.target_id
 			                  AND f.kind = 'follow-up')
-			  AND NOT EXISTS (SELECT 1 FROM replies r WHERE r.target_id = l.target_id AND r.kind = 'human'
-			                  AND r.status IN ('confirmed', 'pending') AND r.received_at >= l.sent_at)
 			ORDER BY l.wave_id, l.target_id`)
 		if err != nil {
 			return err
@@ -630,6 +630,14 @@ func (s *SQLite) CreateDueFollowUps(ctx context.Context, now time.Time) ([]campa
 				waves[c.waveID] = w
 			}
 			if now.Before(sentAt.Add(w.FollowUpAfter)) {
+				continue
+			}
+			rs, err := queryReplies(ctx, tx, "SELECT "+replyColumns+` FROM replies r
+				WHERE r.target_id = ? AND r.received_at >= ?`, c.target, c.sentAt)
+			if err != nil {
+				return fmt.Errorf("replies of office %d: %w", c.target, err)
+			}
+			if slices.ContainsFunc(rs, campaign.Reply.HoldsFollowUp) {
 				continue
 			}
 			first, err := letterByID(ctx, tx, c.id)

@@ -356,3 +356,61 @@ func TestFollowUpsSkipDoNotContactAndBounced(t *testing.T) {
 		t.Errorf("follow-ups %v %v, want none", fs, err)
 	}
 }
+
+// TestStrangersChangeNothing records what a stranger can send without our
+// signature: a person's reply carrying Montreal's reference and a fake
+// permanent bounce naming its address, both waiting for review. Neither
+// sets a response date, bounces the letter, marks the address suspect or
+// stops the office's follow-up; a signed reply waiting for review does.
+func TestStrangersChangeNothing(t *testing.T) {
+	ctx := context.Background()
+	after := 21 * 24 * time.Hour
+	wd := newWorld(t, after)
+	l := wd.ls["Montreal"]
+	unsigned := func(r campaign.Reply, from string) campaign.Reply {
+		r.From, r.Confidence = from, 0.88
+		r.Signals = []campaign.Signal{{Name: "subject-ref", Detail: "the subject carries [ref W1-T1]", LetterID: l.ID, Weight: 0.7},
+			{Name: "sender-address", Detail: "the sender is the office's address", LetterID: l.ID, Weight: 0.6}}
+		return r
+	}
+	stranger := unsigned(wd.reply("Montreal", campaign.ReplyHuman, campaign.ReplyPending, sentAt.Add(time.Hour)), "someone@attacker.example")
+	fake := unsigned(wd.reply("Montreal", campaign.ReplyBounce, campaign.ReplyPending, sentAt.Add(2*time.Hour)), "mailer-daemon@attacker.example")
+	fake.Bounce = &campaign.BounceReport{Recipients: []string{"maire@montreal.example"}, Permanent: true, Status: "5.1.1"}
+	wd.record(stranger, fake)
+
+	for _, id := range []int64{19, 24} {
+		if c := wd.campaign(id); !c.ResponseDate.IsZero() {
+			t.Errorf("campaign %d has response date %s from a stranger", id, c.ResponseDate)
+		}
+	}
+	if got, _ := wd.s.Letter(ctx, l.ID); got.State != campaign.Sent {
+		t.Errorf("a fake bounce made the letter %s", got.State)
+	}
+	if tg, _ := wd.s.Target(ctx, "maire@montreal.example"); tg.Suspect {
+		t.Errorf("a fake bounce made the address suspect: %s", tg.SuspectReason)
+	}
+	if pending, _ := wd.s.Replies(ctx, ReplyFilter{Pending: true}); len(pending) != 2 {
+		t.Errorf("%d replies wait for review, want both", len(pending))
+	}
+	fs, err := wd.s.CreateDueFollowUps(ctx, sentAt.Add(after))
+	if err != nil {
+		t.Fatal(err)
+	}
+	planned := map[string]bool{}
+	for _, f := range fs {
+		planned[f.ID] = true
+	}
+	if !planned[campaign.FollowUpID(l.ID)] {
+		t.Fatalf("follow-ups %v: Montreal's was stopped by unsigned replies", fs)
+	}
+	// Another unsigned reply does not cancel the follow-up planned; a
+	// signed one waiting for review does.
+	wd.record(unsigned(wd.reply("Montreal", campaign.ReplyHuman, campaign.ReplyPending, sentAt.Add(after+time.Hour)), "other@attacker.example"))
+	if f, _ := wd.s.Letter(ctx, campaign.FollowUpID(l.ID)); f.State != campaign.Planned {
+		t.Errorf("follow-up %s after an unsigned reply, want planned", f.State)
+	}
+	wd.record(wd.reply("Montreal", campaign.ReplyHuman, campaign.ReplyPending, sentAt.Add(after+2*time.Hour)))
+	if f, _ := wd.s.Letter(ctx, campaign.FollowUpID(l.ID)); f.State != campaign.Cancelled {
+		t.Errorf("follow-up %s after a signed reply waiting for review, want cancelled", f.State)
+	}
+}

@@ -79,6 +79,8 @@ type harnessOptions struct {
 	mail bool
 	// staff adds the staff UI, with one account (staffEmail, staffPassword).
 	staff bool
+	// realIP is where the server looks for the client's address.
+	realIP ProxyHeader
 }
 
 // harness is the whole path of supporters' letters: a store, a real
@@ -135,7 +137,7 @@ func newHarness(tb testing.TB, o harnessOptions) *harness {
 		Defaults: campaign.Delivery{Mode: campaign.Individual, DailyCap: 40, Period: campaign.Daily},
 		Lease:    supporters.NewLease(h.rdb, "outreach:test:batcher"), Now: h.clock.Now, Log: quietLog(),
 	}
-	ws, err := New(Config{BaseURL: base, Secret: secret, KeepForDays: 30, Log: quietLog()}, h.sup)
+	ws, err := New(Config{BaseURL: base, Secret: secret, KeepForDays: 30, RealIPHeader: o.realIP, Log: quietLog()}, h.sup)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -26,8 +26,9 @@ type Config struct {
 	// Secure cookies and HSTS.
 	BaseURL string
 	// RealIPHeader names the header a reverse proxy puts the client's
-	// address in; empty: the connection's address.
-	RealIPHeader string
+	// address in, and the proxies it is believed from; zero: the
+	// connection's address.
+	RealIPHeader ProxyHeader
 	// Secret keys the CSRF tokens (at least 16 bytes).
 	Secret []byte
 	// KeepForDays is how long supporters' data is kept after delivery,
