@@ -56,9 +56,11 @@ func TestClientIP(t *testing.T) {
 }
 
 // TestForgedForwardedForDoesNotDefeatTheLoginThrottle tries seven wrong
-// passwords, each for another address and with another X-Forwarded-For,
+// passwords for one staff address, each with another X-Forwarded-For,
 // from a peer that is not a trusted proxy: the header is ignored, the
-// failures count against the one client, and the sixth try must wait.
+// failures count against the one client (failures are counted per address
+// and client together, so a believed header would make each try a new
+// client), and the sixth try must wait.
 func TestForgedForwardedForDoesNotDefeatTheLoginThrottle(t *testing.T) {
 	h := newHarness(t, harnessOptions{staff: true, realIP: ProxyHeader{Name: "X-Forwarded-For",
 		Trusted: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}})
@@ -74,7 +76,7 @@ func TestForgedForwardedForDoesNotDefeatTheLoginThrottle(t *testing.T) {
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		tok := csrfInForm.FindSubmatch(body)[1]
-		form := url.Values{"csrf_token": {string(tok)}, "email": {fmt.Sprintf("guess%d@campaign.example", i)}, "password": {"wrong password"}}
+		form := url.Values{"csrf_token": {string(tok)}, "email": {staffEmail}, "password": {"wrong password"}}
 		req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/login", strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i+1))
