@@ -17,13 +17,16 @@ import (
 )
 
 // browser drives a headless Chromium against the real server, saving a
-// screenshot of each page it visits at desktop and phone width.
+// screenshot of each page it visits at desktop and phone width and
+// auditing its accessibility there with axe-core.
 type browser struct {
 	t     *testing.T
 	ctx   context.Context
 	base  string
 	shots string
 	n     int
+	// axe is the source of axe-core (testdata/axe), run on every page shot.
+	axe string
 }
 
 // Widths every page is checked and photographed at.
@@ -52,7 +55,11 @@ func newBrowser(t *testing.T, base string) *browser {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
-	return &browser{t: t, ctx: ctx, base: base, shots: screenshotDir(t)}
+	axe, err := os.ReadFile(filepath.Join("testdata", "axe", "axe.min.js"))
+	if err != nil {
+		t.Fatalf("axe-core: %v", err)
+	}
+	return &browser{t: t, ctx: ctx, base: base, shots: screenshotDir(t), axe: string(axe)}
 }
 
 // screenshotDir is where the screenshots go: $OUTREACH_SCREENSHOTS, or
@@ -110,7 +117,8 @@ func (b *browser) text(sel string) string {
 
 // shoot photographs the current page at each width, and checks that the
 // page needs no sideways scrolling there (wide tables scroll inside their
-// own box).
+// own box) and that axe-core finds no serious or critical accessibility
+// violation there.
 func (b *browser) shoot(name string) {
 	b.t.Helper()
 	b.n++
@@ -120,6 +128,7 @@ func (b *browser) shoot(name string) {
 			sw := value(b, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
 			b.t.Errorf("%s at %s width: the page is %d px wide in a %d px window", name, w.name, sw, w.w)
 		}
+		b.audit(name, w.name)
 		png := value(b, chromedp.FullScreenshot(100))
 		file := filepath.Join(b.shots, fmt.Sprintf("%02d-%s-%s.png", b.n, name, w.name))
 		if err := os.WriteFile(file, png, 0o644); err != nil {
@@ -127,6 +136,43 @@ func (b *browser) shoot(name string) {
 		}
 	}
 	b.do(chromedp.EmulateViewport(widths[0].w, widths[0].h))
+}
+
+// axeViolation is one rule axe-core found broken, with the elements that
+// break it.
+type axeViolation struct {
+	ID, Impact, Help, HelpURL string
+	Nodes                     []struct{ Target, Summary string }
+}
+
+// axeRun runs axe-core on the whole document and keeps the serious and
+// critical violations. Impacts below serious (say, a landmark that is not
+// unique) are advice, not failures.
+const axeRun = `axe.run(document, {resultTypes: ["violations"]}).then(function (r) {
+	return r.violations.filter(function (v) { return v.impact === "serious" || v.impact === "critical"; }).map(function (v) {
+		return {ID: v.id, Impact: v.impact, Help: v.help, HelpURL: v.helpUrl, Nodes: v.nodes.map(function (n) {
+			return {Target: n.target.map(String).join(" "), Summary: n.failureSummary || ""};
+		})};
+	});
+})`
+
+// audit runs axe-core on the page as it is, failing the test on any
+// serious or critical violation. The page's Content-Security-Policy
+// allows no inline script, so axe is evaluated through the DevTools
+// protocol, which the policy does not govern.
+func (b *browser) audit(page, width string) {
+	b.t.Helper()
+	if !b.eval(`typeof window.axe === "object"`) {
+		b.do(chromedp.Evaluate[chromedp.Void](b.axe))
+	}
+	vs := value(b, chromedp.Evaluate[[]axeViolation](axeRun, chromedp.EvalAwaitPromise))
+	for _, v := range vs {
+		var where strings.Builder
+		for _, n := range v.Nodes {
+			fmt.Fprintf(&where, "\n\t%s: %s", n.Target, strings.ReplaceAll(n.Summary, "\n", " "))
+		}
+		b.t.Errorf("%s at %s width: axe %s (%s): %s (%s)%s", page, width, v.ID, v.Impact, v.Help, v.HelpURL, where.String())
+	}
 }
 
 // click clicks the first element matching a CSS selector from script: no
