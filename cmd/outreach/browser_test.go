@@ -11,8 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
+	"github.com/outreach-campaign/outreach/internal/campaign"
 	"github.com/outreach-campaign/outreach/internal/testservers"
 )
 
@@ -225,6 +229,29 @@ func (b *browser) waitFor(what, js string, timeout time.Duration) {
 	}
 }
 
+// scripts turns the page's JavaScript on or off, as a visitor without it
+// would browse; the DevTools protocol still evaluates the test's own.
+func scripts(on bool) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: !on})
+		return err
+	})
+}
+
+// pendingReply tells whether a reply still waits for review, as the store
+// has it.
+func pendingReply(c *cli, from string) bool {
+	c.t.Helper()
+	var pending []campaign.Reply
+	c.jsonOut(&pending, "replies", "list", "--pending", "--json")
+	for _, r := range pending {
+		if r.From == from {
+			return true
+		}
+	}
+	return false
+}
+
 func waitHTTP(t *testing.T, url string) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
@@ -288,6 +315,17 @@ func TestStaffUIInBrowser(t *testing.T) {
 		t.Fatalf("after logging in: %q", h)
 	}
 	b.shoot("campaigns")
+	// The keyboard's first stop is the skip link, shown when it has the
+	// focus, and it leads past the header's links to the content.
+	b.do(chromedp.KeyEvent(kb.Tab))
+	if !b.eval(`document.activeElement.matches("a.skip[href='#main']")`) {
+		t.Errorf("the first Tab reaches %s, want the skip link", value(b, chromedp.Evaluate[string](`document.activeElement.outerHTML.slice(0, 120)`)))
+	}
+	if !b.eval(`(function(){ var r = document.activeElement.getBoundingClientRect(); return r.width > 0 && r.top >= 0 && r.bottom <= window.innerHeight; })()`) {
+		t.Error("the skip link is out of sight when it has the focus")
+	}
+	b.do(chromedp.KeyEvent(kb.Enter))
+	b.waitFor("the skip link to move the focus to the content", `document.activeElement.id === "main"`, 10*time.Second)
 	b.visit("/campaigns?country=Canada&state=never-contacted")
 	b.shoot("campaigns-filtered")
 
@@ -372,6 +410,56 @@ func TestStaffUIInBrowser(t *testing.T) {
 		t.Fatalf("the reply is not waiting for review: %s", b.text(".facts"))
 	}
 	b.shoot("reply")
+	replyPath := value(b, chromedp.Evaluate[string](`location.pathname`))
+	const replyFrom = "relations@montreal.example"
+
+	// Single-key shortcuts are off until staff turn them on: a stray x
+	// changes nothing (WCAG 2.1.4).
+	if b.eval(`document.getElementById("shortcuts").checked`) || b.eval(`document.querySelector(".shortcuts").hidden`) {
+		t.Fatal("the shortcuts' switch is on, or not shown")
+	}
+	b.eval(`window.__keys = [], document.addEventListener("keydown", function (e) { window.__keys.push(e.key + (e.defaultPrevented ? " (taken)" : "")); }), true`)
+	b.eval(`document.activeElement.blur(), true`)
+	b.do(chromedp.KeyEvent("x"))
+	b.waitFor("the key to reach the page", `window.__keys.length > 0`, 10*time.Second)
+	if got := value(b, chromedp.Evaluate[string](`window.__keys.join(",")`)); got != "x" {
+		t.Errorf("keys the page saw: %q, want x and nothing taken", got)
+	}
+	if got := value(b, chromedp.Evaluate[string](`location.pathname`)); got != replyPath || !pendingReply(c, replyFrom) {
+		t.Fatalf("with shortcuts off, x led to %s or changed the reply", got)
+	}
+
+	// Without JavaScript there is neither switch nor shortcut, and
+	// rejecting still asks first: the question is a page of its own.
+	b.do(scripts(false))
+	b.visit(replyPath)
+	if !b.eval(`document.querySelector(".shortcuts").hidden`) {
+		t.Error("without JavaScript the shortcuts' switch is shown, and does nothing")
+	}
+	b.do(chromedp.Click(chromedp.CSS(`a[data-key=x]`)))
+	b.arrive("form.reject")
+	if !strings.Contains(b.text("h1"), "Not a reply to our letters?") || !pendingReply(c, replyFrom) {
+		t.Fatalf("rejecting without JavaScript did not ask first: %q", b.text("h1"))
+	}
+	b.do(scripts(true))
+
+	// Turned on, the switch is remembered, and x asks before rejecting.
+	b.visit(replyPath)
+	b.click("#shortcuts")
+	b.visit(replyPath)
+	if !b.eval(`document.getElementById("shortcuts").checked`) {
+		t.Fatal("the shortcuts' switch was not remembered")
+	}
+	b.eval(`document.activeElement.blur(), true`)
+	b.do(chromedp.KeyEvent("x"))
+	b.arrive("form.reject")
+	if !pendingReply(c, replyFrom) {
+		t.Fatal("x rejected the reply without asking")
+	}
+	b.shoot("reply-reject")
+	b.clickText("a", "No, back to the reply")
+	b.arrive("form.review")
+
 	// Assign it to Montreal's two campaigns, set the outcome and a note,
 	// and confirm with the keyboard shortcut.
 	b.clickText("summary", "Campaigns it answers")
@@ -397,6 +485,9 @@ func TestStaffUIInBrowser(t *testing.T) {
 		t.Errorf("the public table's row for Busan and Montreal: %q, want the response date %s and the note", row, today)
 	}
 	b.shoot("public-status")
+	// A campaign's public page, in the supporters' layout.
+	b.visit("/act/24")
+	b.shoot("act")
 	b.visit("/campaigns/24")
 	if !strings.Contains(b.text("main"), "victory") {
 		t.Error("the campaign page does not show the outcome")
