@@ -380,6 +380,12 @@ func TestStaffUIInBrowser(t *testing.T) {
 	b.visit("/supporters")
 	b.shoot("supporters")
 	b.visit("/charts")
+	// The weekly chart's numbers are a table too: its letters sent add up
+	// to the wave's 19, whatever week it is.
+	sent := value(b, chromedp.Evaluate[int](`Array.from(document.querySelectorAll("#weekly-data tbody tr")).reduce(function (n, tr) { return n + Number(tr.cells[1].textContent); }, 0)`))
+	if rows := value(b, chromedp.Evaluate[int](`document.querySelectorAll("#weekly-data tbody tr").length`)); rows != 12 || sent != 19 {
+		t.Errorf("the weekly chart's table has %d rows and %d letters sent, want 12 weeks and 19", rows, sent)
+	}
 	b.shoot("charts")
 
 	// A reply from another address at Montreal's city hall, which kept
