@@ -11,19 +11,26 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
+	"github.com/outreach-campaign/outreach/internal/campaign"
 	"github.com/outreach-campaign/outreach/internal/testservers"
 )
 
 // browser drives a headless Chromium against the real server, saving a
-// screenshot of each page it visits at desktop and phone width.
+// screenshot of each page it visits at desktop and phone width and
+// auditing its accessibility there with axe-core.
 type browser struct {
 	t     *testing.T
 	ctx   context.Context
 	base  string
 	shots string
 	n     int
+	// axe is the source of axe-core (testdata/axe), run on every page shot.
+	axe string
 }
 
 // Widths every page is checked and photographed at.
@@ -52,7 +59,11 @@ func newBrowser(t *testing.T, base string) *browser {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
-	return &browser{t: t, ctx: ctx, base: base, shots: screenshotDir(t)}
+	axe, err := os.ReadFile(filepath.Join("testdata", "axe", "axe.min.js"))
+	if err != nil {
+		t.Fatalf("axe-core: %v", err)
+	}
+	return &browser{t: t, ctx: ctx, base: base, shots: screenshotDir(t), axe: string(axe)}
 }
 
 // screenshotDir is where the screenshots go: $OUTREACH_SCREENSHOTS, or
@@ -110,7 +121,8 @@ func (b *browser) text(sel string) string {
 
 // shoot photographs the current page at each width, and checks that the
 // page needs no sideways scrolling there (wide tables scroll inside their
-// own box).
+// own box) and that axe-core finds no serious or critical accessibility
+// violation there.
 func (b *browser) shoot(name string) {
 	b.t.Helper()
 	b.n++
@@ -120,6 +132,7 @@ func (b *browser) shoot(name string) {
 			sw := value(b, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
 			b.t.Errorf("%s at %s width: the page is %d px wide in a %d px window", name, w.name, sw, w.w)
 		}
+		b.audit(name, w.name)
 		png := value(b, chromedp.FullScreenshot(100))
 		file := filepath.Join(b.shots, fmt.Sprintf("%02d-%s-%s.png", b.n, name, w.name))
 		if err := os.WriteFile(file, png, 0o644); err != nil {
@@ -127,6 +140,43 @@ func (b *browser) shoot(name string) {
 		}
 	}
 	b.do(chromedp.EmulateViewport(widths[0].w, widths[0].h))
+}
+
+// axeViolation is one rule axe-core found broken, with the elements that
+// break it.
+type axeViolation struct {
+	ID, Impact, Help, HelpURL string
+	Nodes                     []struct{ Target, Summary string }
+}
+
+// axeRun runs axe-core on the whole document and keeps the serious and
+// critical violations. Impacts below serious (say, a landmark that is not
+// unique) are advice, not failures.
+const axeRun = `axe.run(document, {resultTypes: ["violations"]}).then(function (r) {
+	return r.violations.filter(function (v) { return v.impact === "serious" || v.impact === "critical"; }).map(function (v) {
+		return {ID: v.id, Impact: v.impact, Help: v.help, HelpURL: v.helpUrl, Nodes: v.nodes.map(function (n) {
+			return {Target: n.target.map(String).join(" "), Summary: n.failureSummary || ""};
+		})};
+	});
+})`
+
+// audit runs axe-core on the page as it is, failing the test on any
+// serious or critical violation. The page's Content-Security-Policy
+// allows no inline script, so axe is evaluated through the DevTools
+// protocol, which the policy does not govern.
+func (b *browser) audit(page, width string) {
+	b.t.Helper()
+	if !b.eval(`typeof window.axe === "object"`) {
+		b.do(chromedp.Evaluate[chromedp.Void](b.axe))
+	}
+	vs := value(b, chromedp.Evaluate[[]axeViolation](axeRun, chromedp.EvalAwaitPromise))
+	for _, v := range vs {
+		var where strings.Builder
+		for _, n := range v.Nodes {
+			fmt.Fprintf(&where, "\n\t%s: %s", n.Target, strings.ReplaceAll(n.Summary, "\n", " "))
+		}
+		b.t.Errorf("%s at %s width: axe %s (%s): %s (%s)%s", page, width, v.ID, v.Impact, v.Help, v.HelpURL, where.String())
+	}
 }
 
 // click clicks the first element matching a CSS selector from script: no
@@ -177,6 +227,29 @@ func (b *browser) waitFor(what, js string, timeout time.Duration) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// scripts turns the page's JavaScript on or off, as a visitor without it
+// would browse; the DevTools protocol still evaluates the test's own.
+func scripts(on bool) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: !on})
+		return err
+	})
+}
+
+// pendingReply tells whether a reply still waits for review, as the store
+// has it.
+func pendingReply(c *cli, from string) bool {
+	c.t.Helper()
+	var pending []campaign.Reply
+	c.jsonOut(&pending, "replies", "list", "--pending", "--json")
+	for _, r := range pending {
+		if r.From == from {
+			return true
+		}
+	}
+	return false
 }
 
 func waitHTTP(t *testing.T, url string) {
@@ -242,6 +315,17 @@ func TestStaffUIInBrowser(t *testing.T) {
 		t.Fatalf("after logging in: %q", h)
 	}
 	b.shoot("campaigns")
+	// The keyboard's first stop is the skip link, shown when it has the
+	// focus, and it leads past the header's links to the content.
+	b.do(chromedp.KeyEvent(kb.Tab))
+	if !b.eval(`document.activeElement.matches("a.skip[href='#main']")`) {
+		t.Errorf("the first Tab reaches %s, want the skip link", value(b, chromedp.Evaluate[string](`document.activeElement.outerHTML.slice(0, 120)`)))
+	}
+	if !b.eval(`(function(){ var r = document.activeElement.getBoundingClientRect(); return r.width > 0 && r.top >= 0 && r.bottom <= window.innerHeight; })()`) {
+		t.Error("the skip link is out of sight when it has the focus")
+	}
+	b.do(chromedp.KeyEvent(kb.Enter))
+	b.waitFor("the skip link to move the focus to the content", `document.activeElement.id === "main"`, 10*time.Second)
 	b.visit("/campaigns?country=Canada&state=never-contacted")
 	b.shoot("campaigns-filtered")
 
@@ -296,6 +380,12 @@ func TestStaffUIInBrowser(t *testing.T) {
 	b.visit("/supporters")
 	b.shoot("supporters")
 	b.visit("/charts")
+	// The weekly chart's numbers are a table too: its letters sent add up
+	// to the wave's 19, whatever week it is.
+	sent := value(b, chromedp.Evaluate[int](`Array.from(document.querySelectorAll("#weekly-data tbody tr")).reduce(function (n, tr) { return n + Number(tr.cells[1].textContent); }, 0)`))
+	if rows := value(b, chromedp.Evaluate[int](`document.querySelectorAll("#weekly-data tbody tr").length`)); rows != 12 || sent != 19 {
+		t.Errorf("the weekly chart's table has %d rows and %d letters sent, want 12 weeks and 19", rows, sent)
+	}
 	b.shoot("charts")
 
 	// A reply from another address at Montreal's city hall, which kept
@@ -326,6 +416,56 @@ func TestStaffUIInBrowser(t *testing.T) {
 		t.Fatalf("the reply is not waiting for review: %s", b.text(".facts"))
 	}
 	b.shoot("reply")
+	replyPath := value(b, chromedp.Evaluate[string](`location.pathname`))
+	const replyFrom = "relations@montreal.example"
+
+	// Single-key shortcuts are off until staff turn them on: a stray x
+	// changes nothing (WCAG 2.1.4).
+	if b.eval(`document.getElementById("shortcuts").checked`) || b.eval(`document.querySelector(".shortcuts").hidden`) {
+		t.Fatal("the shortcuts' switch is on, or not shown")
+	}
+	b.eval(`window.__keys = [], document.addEventListener("keydown", function (e) { window.__keys.push(e.key + (e.defaultPrevented ? " (taken)" : "")); }), true`)
+	b.eval(`document.activeElement.blur(), true`)
+	b.do(chromedp.KeyEvent("x"))
+	b.waitFor("the key to reach the page", `window.__keys.length > 0`, 10*time.Second)
+	if got := value(b, chromedp.Evaluate[string](`window.__keys.join(",")`)); got != "x" {
+		t.Errorf("keys the page saw: %q, want x and nothing taken", got)
+	}
+	if got := value(b, chromedp.Evaluate[string](`location.pathname`)); got != replyPath || !pendingReply(c, replyFrom) {
+		t.Fatalf("with shortcuts off, x led to %s or changed the reply", got)
+	}
+
+	// Without JavaScript there is neither switch nor shortcut, and
+	// rejecting still asks first: the question is a page of its own.
+	b.do(scripts(false))
+	b.visit(replyPath)
+	if !b.eval(`document.querySelector(".shortcuts").hidden`) {
+		t.Error("without JavaScript the shortcuts' switch is shown, and does nothing")
+	}
+	b.do(chromedp.Click(chromedp.CSS(`a[data-key=x]`)))
+	b.arrive("form.reject")
+	if !strings.Contains(b.text("h1"), "Not a reply to our letters?") || !pendingReply(c, replyFrom) {
+		t.Fatalf("rejecting without JavaScript did not ask first: %q", b.text("h1"))
+	}
+	b.do(scripts(true))
+
+	// Turned on, the switch is remembered, and x asks before rejecting.
+	b.visit(replyPath)
+	b.click("#shortcuts")
+	b.visit(replyPath)
+	if !b.eval(`document.getElementById("shortcuts").checked`) {
+		t.Fatal("the shortcuts' switch was not remembered")
+	}
+	b.eval(`document.activeElement.blur(), true`)
+	b.do(chromedp.KeyEvent("x"))
+	b.arrive("form.reject")
+	if !pendingReply(c, replyFrom) {
+		t.Fatal("x rejected the reply without asking")
+	}
+	b.shoot("reply-reject")
+	b.clickText("a", "No, back to the reply")
+	b.arrive("form.review")
+
 	// Assign it to Montreal's two campaigns, set the outcome and a note,
 	// and confirm with the keyboard shortcut.
 	b.clickText("summary", "Campaigns it answers")
@@ -351,6 +491,9 @@ func TestStaffUIInBrowser(t *testing.T) {
 		t.Errorf("the public table's row for Busan and Montreal: %q, want the response date %s and the note", row, today)
 	}
 	b.shoot("public-status")
+	// A campaign's public page, in the supporters' layout.
+	b.visit("/act/24")
+	b.shoot("act")
 	b.visit("/campaigns/24")
 	if !strings.Contains(b.text("main"), "victory") {
 		t.Error("the campaign page does not show the outcome")

@@ -93,6 +93,18 @@ type Rate struct {
 	Part, Whole int
 }
 
+// Share is Part/Whole, 0 when Whole is 0.
+func (r Rate) Share() float64 {
+	if r.Whole <= 0 {
+		return 0
+	}
+	return float64(r.Part) / float64(r.Whole)
+}
+
+// Percent is the share in whole percent, as the chart writes it beside the
+// bar and its data table in the cell.
+func (r Rate) Percent() string { return fmt.Sprintf("%.0f%%", r.Share()*100) }
+
 // Rates draws one horizontal bar per row, as the share Part/Whole, with
 // the percentage and the counts written beside it.
 func Rates(title string, rows []Rate, width int) string {
@@ -105,15 +117,12 @@ func Rates(title string, rows []Rate, width int) string {
 	plotW := float64(width) - left - right
 	for i, r := range rows {
 		y := top + rowH*float64(i)
-		share := 0.0
-		if r.Whole > 0 {
-			share = float64(r.Part) / float64(r.Whole)
-		}
+		share := r.Share()
 		fmt.Fprintf(&b, `<text class="label" x="%.1f" y="%.1f" text-anchor="end" %s>%s</text>`, left-8, y+rowH/2+4, textAttrs, esc(r.Label))
 		fmt.Fprintf(&b, `<rect class="track" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#eee"/>`, left, y+4, plotW, rowH-8)
 		fmt.Fprintf(&b, `<rect class="bar a" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s: %d of %d</title></rect>`,
 			left, y+4, plotW*share, rowH-8, fill("a"), esc(r.Label), r.Part, r.Whole)
-		fmt.Fprintf(&b, `<text class="value" x="%.1f" y="%.1f" %s>%.0f%% (%d of %d)</text>`, left+plotW+6, y+rowH/2+4, textAttrs, share*100, r.Part, r.Whole)
+		fmt.Fprintf(&b, `<text class="value" x="%.1f" y="%.1f" %s>%s (%d of %d)</text>`, left+plotW+6, y+rowH/2+4, textAttrs, r.Percent(), r.Part, r.Whole)
 	}
 	b.WriteString(`</svg>`)
 	return b.String()

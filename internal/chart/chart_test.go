@@ -97,3 +97,19 @@ func TestNiceCeil(t *testing.T) {
 		}
 	}
 }
+
+func TestRatePercent(t *testing.T) {
+	for _, c := range []struct {
+		r    Rate
+		want string
+	}{
+		{Rate{Part: 2, Whole: 19}, "11%"},
+		{Rate{Part: 1, Whole: 2}, "50%"},
+		{Rate{Part: 2, Whole: 3}, "67%"},
+		{Rate{Part: 0, Whole: 0}, "0%"},
+	} {
+		if got := c.r.Percent(); got != c.want {
+			t.Errorf("%d of %d: %s, want %s", c.r.Part, c.r.Whole, got, c.want)
+		}
+	}
+}

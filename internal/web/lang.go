@@ -51,6 +51,7 @@ var messages = map[string]map[string]string{
 	"en": {
 		"lang.name":               "English",
 		"site":                    "Sister City Campaign",
+		"site.description":        "Write to the mayors of cities twinned with South Korean local governments and ask them to urge their partners to end the dog and cat meat trade.",
 		"act.title":               "Write to the mayor of %s",
 		"act.intro":               "%s is twinned with %s in South Korea. In South Korea, dogs and cats are still slaughtered for meat, often against the country's own laws. Ask the mayor to write to their Korean partner and urge it to end the dog and cat meat trade.",
 		"act.mayor":               "Addressed to: %s.",
@@ -105,6 +106,7 @@ var messages = map[string]map[string]string{
 	"it": {
 		"lang.name":               "Italiano",
 		"site":                    "Sister City Campaign",
+		"site.description":        "Scrivi ai sindaci delle città gemellate con enti locali sudcoreani e chiedi loro di esortare i partner a porre fine al commercio di carne di cane e di gatto.",
 		"act.title":               "Scrivi al sindaco di %s",
 		"act.intro":               "%s è gemellata con %s, in Corea del Sud. In Corea del Sud cani e gatti vengono ancora macellati per la loro carne, spesso contro le leggi del Paese. Chiedi al sindaco di scrivere al suo partner coreano per esortarlo a porre fine al commercio di carne di cane e di gatto.",
 		"act.mayor":               "Destinatario: %s.",
@@ -159,6 +161,7 @@ var messages = map[string]map[string]string{
 	"fr": {
 		"lang.name":               "Français",
 		"site":                    "Sister City Campaign",
+		"site.description":        "Écrivez aux maires des villes jumelées avec des collectivités sud-coréennes et demandez-leur d'exhorter leurs partenaires à mettre fin au commerce de viande de chien et de chat.",
 		"act.title":               "Écrivez au maire de %s",
 		"act.intro":               "%s est jumelée avec %s, en Corée du Sud. En Corée du Sud, des chiens et des chats sont encore abattus pour leur viande, souvent au mépris des lois du pays. Demandez au maire d'écrire à son partenaire coréen pour l'exhorter à mettre fin au commerce de viande de chien et de chat.",
 		"act.mayor":               "Destinataire : %s.",

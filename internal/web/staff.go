@@ -157,7 +157,7 @@ type staffTemplates map[string]*template.Template
 
 var staffPageNames = []string{
 	"login", "campaigns", "campaign", "waves", "wave_new", "wave_preview", "wave", "letter", "targets", "target",
-	"supporters", "charts", "error", "status", "replies", "reply",
+	"supporters", "charts", "error", "status", "replies", "reply", "reply_reject",
 }
 
 var staffFuncs = template.FuncMap{

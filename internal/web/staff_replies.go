@@ -51,6 +51,7 @@ func (s *Server) replyRoutes(page func(string, http.HandlerFunc)) {
 	page("GET /replies/{id}", s.replyDetail)
 	page("GET /replies/{id}/raw", s.replyRaw)
 	page("POST /replies/{id}/confirm", s.replyConfirm)
+	page("GET /replies/{id}/reject", s.replyRejectAsk)
 	page("POST /replies/{id}/reject", s.replyReject)
 	page("POST /replies/{id}/classify", s.replyClassify)
 }
@@ -283,7 +284,40 @@ func (s *Server) replyConfirm(w http.ResponseWriter, r *http.Request) {
 	s.afterReplyAction(w, r, got, "reply-confirmed")
 }
 
+type rejectPage struct {
+	staffPage
+	Reply     campaign.Reply
+	Campaigns []campaign.Campaign
+	Note      string
+}
+
+// replyRejectAsk asks before rejecting a reply: rejecting takes back the
+// response dates it gave, and one click (or one key) should not do that.
+// The page is a form, so it asks without JavaScript too.
+func (s *Server) replyRejectAsk(w http.ResponseWriter, r *http.Request) {
+	rp, ok := s.reply(w, r)
+	if !ok {
+		return
+	}
+	p := rejectPage{staffPage: s.newStaffPage(r, "replies", "Not a reply to our letters? "+orNone(rp.Subject)), Reply: rp,
+		Note: strings.TrimSpace(r.FormValue("note"))}
+	if len(rp.CampaignIDs) > 0 {
+		var err error
+		if p.Campaigns, err = s.staff.Store.Campaigns(r.Context(), store.CampaignFilter{IDs: rp.CampaignIDs}); err != nil {
+			s.staffFail(w, r, err)
+			return
+		}
+	}
+	s.renderStaff(w, http.StatusOK, "reply_reject", p)
+}
+
+// replyReject rejects a reply. A page's form must say confirm=yes (the
+// question page sends it); the API acts at once.
 func (s *Server) replyReject(w http.ResponseWriter, r *http.Request) {
+	if !wantsJSON(r) && r.FormValue("confirm") != "yes" {
+		s.replyRejectAsk(w, r)
+		return
+	}
 	rp, ok := s.reply(w, r)
 	if !ok {
 		return

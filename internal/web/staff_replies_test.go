@@ -83,8 +83,25 @@ func TestReplyReview(t *testing.T) {
 	if c, _ := h.st.Campaign(ctx, 2); !c.ResponseDate.IsZero() {
 		t.Error("marking the reply automatic did not take its response date back")
 	}
-	id3 := h.recordReply(t, 3, campaign.ReplyHuman, "Newsletter", "Our city newsletter.", nil)
-	if resp := post("/replies/"+itoa(id3)+"/reject", url.Values{}); resp.StatusCode != http.StatusSeeOther {
+	// Rejecting asks first: the reply page links to a question, and a
+	// form posted without the answer gets the question again.
+	id3 := h.recordReply(t, 3, campaign.ReplyHuman, "Newsletter", "Our city newsletter.", []int64{montreal})
+	if page := string(h.getPage(t, s.c, "/replies/"+itoa(id3), http.StatusOK)); !strings.Contains(page, `href="/replies/`+itoa(id3)+`/reject" data-key="x"`) {
+		t.Errorf("the reply page does not lead to the question before rejecting")
+	}
+	ask := string(h.getPage(t, s.c, "/replies/"+itoa(id3)+"/reject", http.StatusOK))
+	for _, want := range []string{"Not a reply to our letters?", `name="confirm" value="yes"`, "Montreal — ", "are taken back"} {
+		if !strings.Contains(ask, want) {
+			t.Errorf("the question before rejecting lacks %q", want)
+		}
+	}
+	if resp := post("/replies/"+itoa(id3)+"/reject", url.Values{}); resp.StatusCode != http.StatusOK {
+		t.Fatalf("reject without confirm: %d, want the question (200)", resp.StatusCode)
+	}
+	if r, _ := h.st.Reply(ctx, id3); r.Status != campaign.ReplyPending {
+		t.Fatalf("a reject form without confirm=yes made the reply %s", r.Status)
+	}
+	if resp := post("/replies/"+itoa(id3)+"/reject", url.Values{"confirm": {"yes"}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("reject: %d", resp.StatusCode)
 	}
 	if r, _ := h.st.Reply(ctx, id3); r.Status != campaign.ReplyRejected {

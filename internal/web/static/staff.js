@@ -1,5 +1,6 @@
 // The staff pages work without this script; with it, a wave's counts
-// update live, and the reply review page takes keyboard shortcuts.
+// update live, and the reply review page takes keyboard shortcuts once
+// they are turned on.
 "use strict";
 
 (function () {
@@ -29,11 +30,30 @@
   }
 
   // Keyboard shortcuts: an element with data-key="x" is clicked when x is
-  // pressed outside a text field.
+  // pressed outside a text field. Single keys are easy to press by
+  // accident (WCAG 2.1.4), so they are off until turned on with the
+  // #shortcuts switch, which this browser remembers.
+  var storeKey = "outreach.shortcuts";
+  var shortcutsOn = function () {
+    try { return window.localStorage.getItem(storeKey) === "on"; } catch (err) { return false; }
+  };
+  var toggle = document.getElementById("shortcuts");
+  if (toggle) {
+    toggle.checked = shortcutsOn();
+    toggle.addEventListener("change", function () {
+      try { window.localStorage.setItem(storeKey, toggle.checked ? "on" : "off"); } catch (err) { /* private mode: this page only */ }
+    });
+    var box = toggle.closest("[hidden]");
+    if (box) { box.hidden = false; }
+  }
+  var typing = function (t) {
+    if (!t || !t.tagName) { return false; }
+    if (t.isContentEditable || t.tagName === "TEXTAREA" || t.tagName === "SELECT") { return true; }
+    return t.tagName === "INPUT" && ["checkbox", "radio", "button", "submit", "reset"].indexOf(t.type) < 0;
+  };
   document.addEventListener("keydown", function (e) {
-    if (e.ctrlKey || e.metaKey || e.altKey) { return; }
-    var t = e.target;
-    if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable)) { return; }
+    if (!toggle || !toggle.checked) { return; }
+    if (e.ctrlKey || e.metaKey || e.altKey || typing(e.target) || !/^[a-z]$/.test(e.key)) { return; }
     var el = document.querySelector('[data-key="' + e.key + '"]');
     if (el) { e.preventDefault(); el.click(); }
   });
