@@ -2,6 +2,7 @@ package supporters
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -198,23 +199,41 @@ func TestHoldReleaseAndSigningAgain(t *testing.T) {
 		t.Errorf("a delivery planned again takes a new id: %v", ids)
 	}
 
-	// Signing again cancels the planned delivery and waits for the new
-	// text's confirmation.
+	// Signing again changes nothing until the new text is confirmed from
+	// the address's inbox; then the planned delivery is cancelled and the
+	// new text waits for the next batch.
+	planned := campaign.SupporterLetterID(sigs[0].ID, 2)
 	rec, err := f.svc.Sign(ctx, 1, Form{Name: "a 0", Email: "a0@people.example", Country: "Italy", Message: "new"}, "192.0.2.1")
-	if err != nil || !rec.Updated || rec.Signature.State != campaign.SignaturePending || rec.Signature.LetterID != "" {
+	if err != nil || rec.Signature.State != campaign.SignatureConfirmed || rec.Signature.LetterID != planned ||
+		rec.Confirmation.ID != campaign.ConfirmationLetterID(sigs[0].ID, 2) {
 		t.Fatalf("signing again: %+v %v", rec, err)
 	}
-	if l, _ := f.st.Letter(ctx, campaign.SupporterLetterID(sigs[0].ID, 2)); l.State != campaign.Cancelled {
+	if l, _ := f.st.Letter(ctx, planned); l.State != campaign.Queued {
+		t.Errorf("signing again touched the planned delivery: %s", l.State)
+	}
+	sig, err := f.st.ConfirmSignature(ctx, sigs[0].ID, 2)
+	if err != nil || sig.Message != "new" || sig.Version != 2 || sig.LetterID != "" {
+		t.Fatalf("confirming the new text: %+v %v", sig, err)
+	}
+	if l, _ := f.st.Letter(ctx, planned); l.State != campaign.Cancelled {
 		t.Errorf("the old delivery is %s", l.State)
 	}
 
-	// A delivery that started cannot be changed.
+	// A delivery that started cannot be changed: signing again is taken
+	// (the answer tells nothing), keeps no draft and confirms nothing.
 	started := campaign.SupporterLetterID(sigs[1].ID, 2)
 	if err := f.st.BeginSending(ctx, started, "x@outreach.example"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.Sign(ctx, 1, Form{Name: "a 1", Email: "a1@people.example", Country: "Italy"}, "192.0.2.1"); err != ErrAlreadySent {
-		t.Errorf("signing again while sending: %v", err)
+	rec, err = f.svc.Sign(ctx, 1, Form{Name: "a 1", Email: "a1@people.example", Country: "Italy", Message: "late"}, "192.0.2.1")
+	if err != nil {
+		t.Fatalf("signing again while sending: %v", err)
+	}
+	if _, err := f.st.Draft(ctx, sigs[1].ID); !errors.Is(err, campaign.ErrNotFound) {
+		t.Errorf("a draft kept for a letter being sent: %v", err)
+	}
+	if _, err := f.st.ConfirmSignature(ctx, sigs[1].ID, 2); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("confirming a signing for a letter being sent: %v", err)
 	}
 	if _, err := f.st.HoldDeliveries(ctx, 1, true); err != nil {
 		t.Fatal(err)
@@ -289,7 +308,7 @@ func TestRetentionErasesButCounts(t *testing.T) {
 	}
 	// The same person may sign again: a new letter.
 	rec, err := f.svc.Sign(ctx, 1, Form{Name: "a 0", Email: "a0@people.example", Country: "Italy"}, "192.0.2.1")
-	if err != nil || rec.Updated || rec.Signature.ID == sigs[0].ID {
+	if err != nil || rec.Signature.Version != 1 || rec.Signature.ID == sigs[0].ID {
 		t.Errorf("signing after erasure: %+v %v", rec, err)
 	}
 }
