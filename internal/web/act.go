@@ -142,8 +142,6 @@ func (s *Server) signError(w http.ResponseWriter, r *http.Request, lang string, 
 	switch {
 	case errors.Is(err, supporters.ErrNoCampaign):
 		s.failLang(w, r, lang, http.StatusNotFound, "error.no_campaign")
-	case errors.Is(err, supporters.ErrAlreadySent):
-		s.failLang(w, r, lang, http.StatusConflict, "error.already_sent")
 	case errors.As(err, &rl):
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(rl.RetryAfter.Seconds()))))
 		s.failLang(w, r, lang, http.StatusTooManyRequests, "error.rate_limited", retryMinutes(rl.RetryAfter))

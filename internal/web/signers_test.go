@@ -13,6 +13,7 @@ import (
 
 	"github.com/outreach-campaign/outreach/internal/campaign"
 	"github.com/outreach-campaign/outreach/internal/store"
+	"github.com/outreach-campaign/outreach/internal/supporters"
 )
 
 // signRaw posts a letter to the API and returns the status, the content
@@ -210,5 +211,76 @@ func TestSigningAnswersAlike(t *testing.T) {
 	// And the delivered letter is as it was.
 	if got := h.signatureOf(1, "delivered@people.example"); got.Message != "Hello." || got.LetterState != campaign.Sent {
 		t.Errorf("the delivered letter: %+v", got)
+	}
+}
+
+// TestLimitsCountMailboxes: the per-address limit counts a mailbox however
+// its address is written: plus-tags, case, and dots where the provider
+// ignores them.
+func TestLimitsCountMailboxes(t *testing.T) {
+	h := newHarness(t, harnessOptions{limits: supporters.Limits{PerEmail: 5}})
+	letter := func(email string) map[string]any {
+		return map[string]any{"name": "Someone", "email": email, "country": "Canada"}
+	}
+	for _, tt := range []struct {
+		first string   // signed five times, accepted
+		then  []string // each refused
+	}{
+		{"victim@people.example", []string{"victim+1@people.example", "victim+2@people.example", "victim+3@people.example",
+			"VICTIM+4@people.example", "victim+5@People.Example", "victim+6@people.example", "victim+7@people.example"}},
+		{"victim@gmail.com", []string{"v.ictim@gmail.com", "vi.c.tim@gmail.com", "victim@googlemail.com",
+			"v.i.c.t.i.m+1@googlemail.com", "Vict.im@Gmail.com", "vic.tim+x@gmail.com", "victim+7@gmail.com"}},
+	} {
+		for i := range 5 {
+			if code, body := h.signJSON(int64(i%3+1), letter(tt.first)); code != http.StatusAccepted {
+				t.Fatalf("%s, signing %d: %d %v", tt.first, i+1, code, body)
+			}
+		}
+		before := h.snapshot()
+		for _, email := range tt.then {
+			if code, body := h.signJSON(1, letter(email)); code != http.StatusTooManyRequests || body["error"] != "rate_limited" {
+				t.Errorf("%s after five for %s: %d %v", email, tt.first, code, body)
+			}
+		}
+		if h.snapshot() != before {
+			t.Errorf("refused signings for %s changed the store", tt.first)
+		}
+	}
+	// Dots still count at providers that do not ignore them.
+	if code, body := h.signJSON(1, letter("v.ictim@people.example")); code != http.StatusAccepted {
+		t.Errorf("another mailbox at people.example: %d %v", code, body)
+	}
+}
+
+// TestConfirmationCaps: signings (each one confirmation mail) are capped
+// per hour in all and per recipient domain.
+func TestConfirmationCaps(t *testing.T) {
+	h := newHarness(t, harnessOptions{limits: supporters.Limits{PerHour: 6, PerDomainPerHour: 3}})
+	sign := func(email string) (int, map[string]any) {
+		return h.signJSON(1, map[string]any{"name": "Someone", "email": email, "country": "Canada"})
+	}
+	for i := range 3 {
+		if code, body := sign(fmt.Sprintf("p%d@a.example", i)); code != http.StatusAccepted {
+			t.Fatalf("a.example %d: %d %v", i, code, body)
+		}
+	}
+	before := h.snapshot()
+	if code, body := sign("p3@A.Example"); code != http.StatusTooManyRequests || body["error"] != "rate_limited" {
+		t.Errorf("a fourth mail to a.example in the hour: %d %v", code, body)
+	}
+	if h.snapshot() != before {
+		t.Error("a refused signing changed the store")
+	}
+	for i := range 3 {
+		if code, body := sign(fmt.Sprintf("p%d@b.example", i)); code != http.StatusAccepted {
+			t.Fatalf("b.example %d: %d %v", i, code, body)
+		}
+	}
+	before = h.snapshot()
+	if code, body := sign("p0@c.example"); code != http.StatusTooManyRequests || body["error"] != "rate_limited" {
+		t.Errorf("a seventh mail in the hour, to a new domain: %d %v", code, body)
+	}
+	if h.snapshot() != before {
+		t.Error("a refused signing changed the store")
 	}
 }
