@@ -312,3 +312,61 @@ func TestRetentionErasesButCounts(t *testing.T) {
 		t.Errorf("signing after erasure: %+v %v", rec, err)
 	}
 }
+
+// TestDraftsExpire: an unconfirmed draft is deleted after confirm_within
+// and its link no longer confirms; a pending letter lives as long as a
+// draft of it does; erasing a letter erases its draft and the address on
+// the draft's mail.
+func TestDraftsExpire(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	sign := func(email, message string) Receipt {
+		t.Helper()
+		rec, err := f.svc.Sign(ctx, 1, Form{Name: "Ann", Email: email, Country: "Italy", Message: message}, "192.0.2.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rec
+	}
+	// Ann's letter is confirmed; a draft of it waits.
+	ann := f.signConfirmed(1, 1, "ann")[0]
+	sign(ann.Email, "a new text")
+	// Bob's letter is pending; two days later a draft of it is made.
+	bob := sign("bob@people.example", "first").Signature
+	f.now = f.now.Add(48 * time.Hour)
+	bobDraft := sign("bob@people.example", "second").Confirmation
+
+	// Three days on: Ann's draft is gone, her letter is as it was; Bob's
+	// letter, pending past its own time, lives with its draft.
+	f.now = f.now.Add(25 * time.Hour)
+	f.round()
+	if _, err := f.st.Draft(ctx, ann.ID); !errors.Is(err, campaign.ErrNotFound) {
+		t.Errorf("Ann's draft after its time: %v", err)
+	}
+	if sig, _ := f.st.Signature(ctx, ann.ID); sig.State != campaign.SignatureConfirmed || sig.Message != "" || sig.Name != "ann 0" {
+		t.Errorf("Ann's letter after her draft expired: %+v", sig)
+	}
+	if _, err := f.st.ConfirmSignature(ctx, ann.ID, 2); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("confirming an expired draft: %v", err)
+	}
+	if sig, _ := f.st.Signature(ctx, bob.ID); sig.State != campaign.SignaturePending || sig.Message != "first" {
+		t.Errorf("Bob's letter, whose draft is still valid: %+v", sig)
+	}
+
+	// Bob withdraws: his draft goes, and the address leaves its mail.
+	if _, err := f.st.WithdrawSignature(ctx, bob.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.Draft(ctx, bob.ID); !errors.Is(err, campaign.ErrNotFound) {
+		t.Errorf("Bob's draft after withdrawal: %v", err)
+	}
+	if l, _ := f.st.Letter(ctx, bobDraft.ID); l.Email != "" {
+		t.Errorf("the draft's confirmation mail still names %s", l.Email)
+	}
+
+	// A signing after Ann's draft expired takes a version of its own.
+	rec := sign(ann.Email, "a third text")
+	if rec.Confirmation.ID != campaign.ConfirmationLetterID(ann.ID, 3) {
+		t.Errorf("a signing after an expired draft: %s, want version 3", rec.Confirmation.ID)
+	}
+}
