@@ -161,6 +161,12 @@ func (a *app) startWorker(ctx context.Context) (stop func(), err error) {
 	sender := queue.NewSender(st, comp, m, mailer.NewLimiter(rdb, mailer.Limits{
 		Overall: a.cfg.Sending.PerMinute, PerDomain: a.cfg.Sending.PerDomainPerMinute,
 	}), a.log())
+	// Confirmation mails have a budget of their own (keys of their own):
+	// a flood of signings never takes the letters' slots.
+	sender.MailLimiter = mailer.NewLimiter(rdb, mailer.Limits{
+		Overall: a.cfg.Supporters.ConfirmationsPerMinute, PerDomain: a.cfg.Sending.PerDomainPerMinute,
+		Prefix: "outreach:rate:mail:",
+	})
 	if err := a.addSupporterWriters(ctx, sender, comp); err != nil {
 		m.Close()
 		rdb.Close()

@@ -119,7 +119,8 @@ func (a *app) supportersService(ctx context.Context, rdb redis.UniversalClient) 
 	sp := a.cfg.Supporters
 	return &supporters.Service{
 		Store: st, Queue: q, Links: links, Log: a.log(),
-		Limiter:    supporters.NewRateLimiter(rdb, supporters.Limits{PerIP: sp.PerIPPerHour, PerEmail: sp.PerEmailPerDay}),
+		Limiter: supporters.NewRateLimiter(rdb, supporters.Limits{PerIP: sp.PerIPPerHour, PerEmail: sp.PerEmailPerDay,
+			PerHour: sp.ConfirmationsPerHour, PerDomainPerHour: sp.ConfirmationsPerDomainPerHour}),
 		MaxMessage: sp.MessageMax, ConfirmWithin: sp.ConfirmWithin,
 	}, nil
 }

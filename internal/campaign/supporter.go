@@ -37,7 +37,8 @@ const (
 )
 
 // Signature is one supporter's letter to the office of one campaign. A
-// supporter has at most one per campaign: signing again updates it.
+// supporter has at most one per campaign: signing again makes a draft
+// that replaces it only once confirmed from the supporter's own inbox.
 type Signature struct {
 	ID         int64  `json:"id"`
 	CampaignID int64  `json:"campaign_id"`
@@ -67,6 +68,13 @@ type Signature struct {
 	// ErasedAt is when the personal data (name, address, city, message)
 	// was erased; the signature is still counted.
 	ErasedAt time.Time `json:"erased_at,omitzero"`
+}
+
+// Replaceable reports whether a later signing, once confirmed, may still
+// replace the letter's text: the letter has not left for the office (no
+// delivery yet, or one only planned or queued, which is cancelled then).
+func (s Signature) Replaceable() bool {
+	return s.LetterID == "" || s.LetterState == Planned || s.LetterState == Queued
 }
 
 // ConfirmationLetterID is the id of the confirmation mail of a signature's

@@ -247,6 +247,15 @@ type Supporters struct {
 	// address and for one e-mail address (kept in Redis); 0: no limit.
 	PerIPPerHour   int `yaml:"per_ip_per_hour"`
 	PerEmailPerDay int `yaml:"per_email_per_day"`
+	// ConfirmationsPerHour and ConfirmationsPerDomainPerHour cap the
+	// signings, each a confirmation mail, taken in an hour in all and for
+	// one recipient domain; 0: no cap.
+	ConfirmationsPerHour          int `yaml:"confirmations_per_hour"`
+	ConfirmationsPerDomainPerHour int `yaml:"confirmations_per_domain_per_hour"`
+	// ConfirmationsPerMinute is the confirmation mails' sending rate,
+	// kept apart from sending.per_minute so that signings never take the
+	// letters' slots; 0: no limit.
+	ConfirmationsPerMinute int `yaml:"confirmations_per_minute"`
 	// Mode is the delivery of campaigns that have none of their own:
 	// individual or digest.
 	Mode string `yaml:"mode"`
@@ -284,7 +293,8 @@ func Default() Config {
 		Web: Web{Listen: "127.0.0.1:8080", BaseURL: "http://127.0.0.1:8080", TrustedProxies: []string{}},
 		Supporters: Supporters{
 			ConfirmWithin: 72 * time.Hour, KeepFor: 90 * 24 * time.Hour, MessageMax: 2000,
-			PerIPPerHour: 20, PerEmailPerDay: 5, Mode: "individual", DailyCap: 20,
+			PerIPPerHour: 20, PerEmailPerDay: 5, ConfirmationsPerHour: 1000, ConfirmationsPerDomainPerHour: 300,
+			ConfirmationsPerMinute: 30, Mode: "individual", DailyCap: 20,
 			WorkingHours: "09:00-17:00", DigestPeriod: "day", BatchInterval: time.Minute,
 		},
 		Replies: Replies{ConfirmThreshold: 0.85},
@@ -433,8 +443,9 @@ func (c Config) validateSupporters() error {
 	if sp.ConfirmWithin <= 0 || sp.KeepFor < 0 || sp.BatchInterval <= 0 {
 		return errors.New("supporters: confirm_within and batch_interval must be positive, keep_for not negative")
 	}
-	if sp.MessageMax < 1 || sp.DailyCap < 1 || sp.PerIPPerHour < 0 || sp.PerEmailPerDay < 0 {
-		return errors.New("supporters: message_max and daily_cap must be at least 1, the rate limits not negative")
+	if sp.MessageMax < 1 || sp.DailyCap < 1 || sp.PerIPPerHour < 0 || sp.PerEmailPerDay < 0 ||
+		sp.ConfirmationsPerHour < 0 || sp.ConfirmationsPerDomainPerHour < 0 || sp.ConfirmationsPerMinute < 0 {
+		return errors.New("supporters: message_max and daily_cap must be at least 1, the rate limits and confirmations_* caps not negative")
 	}
 	if sp.Mode != "individual" && sp.Mode != "digest" {
 		return fmt.Errorf("supporters.mode: %q is not individual or digest", sp.Mode)

@@ -58,8 +58,14 @@ type Sender struct {
 	Mailer  Mailer
 	// Limiter, when set, holds letters back to the configured rates.
 	Limiter Limiter
-	Log     *slog.Logger
-	Now     func() time.Time
+	// MailLimiter, when set, holds back the mail of QueueMail
+	// (confirmation mails) to a rate of its own instead of Limiter's, so
+	// that a flood of signings never takes the letters' slots. Such mail
+	// never waits in place for a slot: it goes back to Redis and frees
+	// the worker for letters.
+	MailLimiter Limiter
+	Log         *slog.Logger
+	Now         func() time.Time
 }
 
 // NewSender returns a Sender of wave letters and their follow-ups composed
@@ -152,7 +158,7 @@ func (s *Sender) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	msgID := s.Signer.MessageID(l.ID)
 	domain := campaign.AddressDomain(l.Email)
 
-	if err := s.reserve(ctx, domain); err != nil {
+	if err := s.reserve(ctx, l.Kind, domain); err != nil {
 		return err
 	}
 
@@ -197,21 +203,26 @@ func (s *Sender) ProcessTask(ctx context.Context, t *asynq.Task) error {
 // every second or so, and which frees the worker for other letters.
 const maxInlineWait = 2 * time.Second
 
-// reserve takes a sending slot for domain: at once, after a short wait in
-// place, or it returns RateLimited for asynq to retry the letter later.
-func (s *Sender) reserve(ctx context.Context, domain string) error {
-	if s.Limiter == nil {
+// reserve takes a sending slot for a letter of kind to domain: at once,
+// after a short wait in place, or it returns RateLimited for asynq to
+// retry the letter later.
+func (s *Sender) reserve(ctx context.Context, kind campaign.LetterKind, domain string) error {
+	lim, inline := s.Limiter, maxInlineWait
+	if s.MailLimiter != nil && QueueOf(kind) == QueueMail {
+		lim, inline = s.MailLimiter, 0
+	}
+	if lim == nil {
 		return nil
 	}
 	for {
-		wait, err := s.Limiter.Reserve(ctx, domain)
+		wait, err := lim.Reserve(ctx, domain)
 		if err != nil {
 			return fmt.Errorf("queue: rate limit: %w", err)
 		}
 		if wait == 0 {
 			return nil
 		}
-		if wait > maxInlineWait {
+		if wait > inline {
 			return &RateLimited{Domain: domain, Wait: wait}
 		}
 		select {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -15,22 +16,30 @@ import (
 // campaign's delivery settings.
 type SupporterStore interface {
 	// SignLetter stores a supporter's letter to a campaign, keyed by
-	// campaign and address, or updates the one they signed before, as
-	// pending confirmation of the new version; it plans the version's
-	// confirmation mail and returns both. A delivery planned but not yet
-	// being sent is cancelled (the others it carried wait for the next
-	// batch); a letter already on its way gives ErrConflict, changing
-	// nothing.
+	// campaign and address, pending confirmation (version 1). When the
+	// address already has a letter to the campaign, that letter is left
+	// as it is: the new text becomes its draft (replacing an earlier
+	// draft, whose confirmation mail is cancelled if it has not left),
+	// or, when the letter is no longer replaceable, nothing is kept of
+	// it. Either way it plans a confirmation mail for a new version
+	// (c{id}-{version}) and returns the signature as stored with it.
 	SignLetter(ctx context.Context, sig campaign.Signature) (campaign.Signature, campaign.Letter, error)
 	// Signature returns one signature or an error wrapping
 	// campaign.ErrNotFound.
 	Signature(ctx context.Context, id int64) (campaign.Signature, error)
+	// Draft returns a signature's draft or an error wrapping
+	// campaign.ErrNotFound.
+	Draft(ctx context.Context, signatureID int64) (Draft, error)
 	// Signatures lists a campaign's signatures (0: every campaign's) in
 	// the order they were first signed.
 	Signatures(ctx context.Context, campaignID int64) ([]campaign.Signature, error)
-	// ConfirmSignature confirms version of a pending signature. Any other
-	// state, or another version, gives ErrConflict with the signature as
-	// it is.
+	// ConfirmSignature confirms version of a signature: its own version
+	// while pending, or its draft's, which then replaces the signature's
+	// text, place, consent, language and version, confirmed (a delivery
+	// planned but not yet being sent is cancelled, and the replaced
+	// version's confirmation mail if it has not left). Anything else (an
+	// earlier version, a superseded draft, a letter no longer pending or
+	// replaceable) gives ErrConflict with the signature as it is.
 	ConfirmSignature(ctx context.Context, id int64, version int) (campaign.Signature, error)
 	// WithdrawSignature withdraws a signature not yet delivered, cancels
 	// its delivery if one is planned, and erases its personal data. A
@@ -38,7 +47,8 @@ type SupporterStore interface {
 	// ErrConflict with the signature as it is.
 	WithdrawSignature(ctx context.Context, id int64) (campaign.Signature, error)
 	// ExpireSignatures marks expired, and erases, the pending signatures
-	// last signed before signedBefore.
+	// signed before signedBefore that have no draft signed since, and
+	// deletes the drafts signed before it.
 	ExpireSignatures(ctx context.Context, signedBefore time.Time) (int, error)
 	// EraseDelivered erases the personal data of signatures delivered
 	// before sentBefore, keeping them counted.
@@ -80,6 +90,22 @@ type SupporterStore interface {
 	SupporterStats(ctx context.Context, campaignID int64) ([]SupporterStats, error)
 }
 
+// Draft is a later signing for an address that already has a letter to
+// a campaign. It replaces nothing until its own confirmation link is
+// confirmed.
+type Draft struct {
+	SignatureID int64 `json:"signature_id"`
+	// Version is the version its confirmation link names.
+	Version      int       `json:"version"`
+	Name         string    `json:"name"`
+	Country      string    `json:"country"`
+	City         string    `json:"city,omitempty"`
+	Message      string    `json:"message,omitempty"`
+	ReplyConsent bool      `json:"reply_consent"`
+	Lang         string    `json:"lang"`
+	SignedAt     time.Time `json:"signed_at"`
+}
+
 // SupporterStats counts one campaign's signatures.
 type SupporterStats struct {
 	CampaignID  int64  `json:"campaign_id"`
@@ -113,10 +139,12 @@ func (s *SQLite) SignLetter(ctx context.Context, sig campaign.Signature) (campai
 	now := s.Now()
 	err := s.inTx(ctx, func(tx queryer) error {
 		old, err := signatureWhere(ctx, tx, "s.campaign_id = ? AND s.email = ? AND s.erased_at = ''", sig.CampaignID, sig.Email)
+		version := 1
 		switch {
 		case errors.Is(err, errNotFound):
 			res, err := tx.ExecContext(ctx, `INSERT INTO signatures (campaign_id, email, name, city, message, country,
-				reply_consent, lang, state, version, signed_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 1, ?, ?)`,
+				reply_consent, lang, state, version, issued, signed_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 1, 1, ?, ?)`,
 				sig.CampaignID, sig.Email, sig.Name, sig.City, sig.Message, sig.Country, sig.ReplyConsent, sig.Lang,
 				formatTime(now), formatTime(now))
 			if err != nil {
@@ -125,32 +153,30 @@ func (s *SQLite) SignLetter(ctx context.Context, sig campaign.Signature) (campai
 			if sig.ID, err = res.LastInsertId(); err != nil {
 				return err
 			}
-			sig.Version = 1
 		case err != nil:
 			return err
 		default:
-			if old.LetterID != "" {
-				if err := s.unbatch(ctx, tx, old.LetterID, "the supporter signed again"); err != nil {
+			// Whoever signed may not own the address: the letter stays as
+			// it is, and only a confirmation from the address's inbox
+			// makes the new text its own.
+			if version, err = s.issue(ctx, tx, old.ID); err != nil {
+				return err
+			}
+			if err := s.dropDraft(ctx, tx, old.ID, "superseded by a later signing"); err != nil {
+				return err
+			}
+			if old.Replaceable() {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO signature_drafts (signature_id, version, name, city,
+					message, country, reply_consent, lang, signed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+					old.ID, version, sig.Name, sig.City, sig.Message, sig.Country, sig.ReplyConsent, sig.Lang,
+					formatTime(now)); err != nil {
 					return err
 				}
 			}
-			// The earlier version's confirmation mail, if it has not left
-			// yet, would now confirm text its reader has not seen.
-			if _, err := s.transition(ctx, tx, campaign.ConfirmationLetterID(old.ID, old.Version),
-				[]campaign.LetterState{campaign.Planned, campaign.Queued}, campaign.Cancelled, "superseded by a later signing", nil); err != nil && !isNotFound(err) {
-				return err
-			}
-			sig.ID, sig.Version = old.ID, old.Version+1
-			if _, err := tx.ExecContext(ctx, `UPDATE signatures SET name = ?, city = ?, message = ?, country = ?,
-				reply_consent = ?, lang = ?, state = 'pending', version = ?, letter_id = NULL, signed_at = ?,
-				confirmed_at = '', updated_at = ? WHERE id = ?`,
-				sig.Name, sig.City, sig.Message, sig.Country, sig.ReplyConsent, sig.Lang, sig.Version,
-				formatTime(now), formatTime(now), sig.ID); err != nil {
-				return err
-			}
+			sig.ID = old.ID
 		}
 		conf = campaign.Letter{
-			ID: campaign.ConfirmationLetterID(sig.ID, sig.Version), Kind: campaign.KindConfirmation,
+			ID: campaign.ConfirmationLetterID(sig.ID, version), Kind: campaign.KindConfirmation,
 			Email: sig.Email, Template: "confirmation", State: campaign.Planned,
 			CampaignIDs: []int64{sig.CampaignID}, UpdatedAt: now,
 		}
@@ -164,6 +190,59 @@ func (s *SQLite) SignLetter(ctx context.Context, sig campaign.Signature) (campai
 		return sig, conf, fmt.Errorf("store: sign letter to campaign %d: %w", sig.CampaignID, err)
 	}
 	return sig, conf, nil
+}
+
+// issue takes the next version of a signature for a new confirmation
+// mail.
+func (s *SQLite) issue(ctx context.Context, tx queryer, id int64) (int, error) {
+	var v int
+	err := tx.QueryRowContext(ctx, `UPDATE signatures SET issued = max(issued, version) + 1, updated_at = ?
+		WHERE id = ? RETURNING issued`, s.stamp(), id).Scan(&v)
+	return v, err
+}
+
+// dropDraft deletes a signature's draft, if any, and cancels its
+// confirmation mail if it has not left: its link must not confirm text
+// that is no longer kept.
+func (s *SQLite) dropDraft(ctx context.Context, tx queryer, id int64, reason string) error {
+	var v int
+	err := tx.QueryRowContext(ctx, `DELETE FROM signature_drafts WHERE signature_id = ? RETURNING version`, id).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := s.transition(ctx, tx, campaign.ConfirmationLetterID(id, v),
+		[]campaign.LetterState{campaign.Planned, campaign.Queued}, campaign.Cancelled, reason, nil); err != nil && !isNotFound(err) {
+		return err
+	}
+	return nil
+}
+
+// Draft implements SupporterStore.
+func (s *SQLite) Draft(ctx context.Context, signatureID int64) (Draft, error) {
+	d, err := draftOf(ctx, s.reader(), signatureID)
+	if err != nil {
+		return d, fmt.Errorf("store: draft of signature %d: %w", signatureID, err)
+	}
+	return d, nil
+}
+
+func draftOf(ctx context.Context, q queryer, id int64) (Draft, error) {
+	d := Draft{SignatureID: id}
+	var signed string
+	err := q.QueryRowContext(ctx, `SELECT version, name, city, message, country, reply_consent, lang, signed_at
+		FROM signature_drafts WHERE signature_id = ?`, id).Scan(&d.Version, &d.Name, &d.City, &d.Message, &d.Country,
+		&d.ReplyConsent, &d.Lang, &signed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, errNotFound
+	}
+	if err != nil {
+		return d, err
+	}
+	d.SignedAt, err = parseTime(signed)
+	return d, err
 }
 
 // unbatch cancels a delivery that has not started and sends its
@@ -217,13 +296,19 @@ func (s *SQLite) ConfirmSignature(ctx context.Context, id int64, version int) (c
 		if sig, err = signatureWhere(ctx, tx, "s.id = ?", id); err != nil {
 			return err
 		}
-		if sig.State != campaign.SignaturePending || sig.Version != version {
-			return fmt.Errorf("signature is %s at version %d: %w", sig.State, sig.Version, ErrConflict)
-		}
 		now := s.stamp()
-		if _, err := tx.ExecContext(ctx, `UPDATE signatures SET state = 'confirmed', confirmed_at = ?, updated_at = ?
-			WHERE id = ?`, now, now, id); err != nil {
-			return err
+		if version == sig.Version {
+			if sig.State != campaign.SignaturePending {
+				return fmt.Errorf("signature is %s at version %d: %w", sig.State, sig.Version, ErrConflict)
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE signatures SET state = 'confirmed', confirmed_at = ?, updated_at = ?
+				WHERE id = ?`, now, now, id); err != nil {
+				return err
+			}
+		} else {
+			if err := s.confirmDraft(ctx, tx, sig, version); err != nil {
+				return err
+			}
 		}
 		sig, err = signatureWhere(ctx, tx, "s.id = ?", id)
 		return err
@@ -232,6 +317,41 @@ func (s *SQLite) ConfirmSignature(ctx context.Context, id int64, version int) (c
 		return sig, fmt.Errorf("store: confirm signature %d: %w", id, err)
 	}
 	return sig, nil
+}
+
+// confirmDraft makes version, the signature's draft, its confirmed text.
+func (s *SQLite) confirmDraft(ctx context.Context, tx queryer, sig campaign.Signature, version int) error {
+	d, err := draftOf(ctx, tx, sig.ID)
+	if isNotFound(err) || err == nil && d.Version != version {
+		return fmt.Errorf("no draft at version %d: %w", version, ErrConflict)
+	}
+	if err != nil {
+		return err
+	}
+	live := sig.State == campaign.SignaturePending || sig.State == campaign.SignatureConfirmed
+	if !live || !sig.ErasedAt.IsZero() || !sig.Replaceable() {
+		return fmt.Errorf("signature is %s, its letter %s: %w", sig.State, sig.LetterState, ErrConflict)
+	}
+	if sig.LetterID != "" {
+		if err := s.unbatch(ctx, tx, sig.LetterID, "the supporter confirmed a new text"); err != nil {
+			return err
+		}
+	}
+	// The replaced version's link must not confirm text no longer kept.
+	if _, err := s.transition(ctx, tx, campaign.ConfirmationLetterID(sig.ID, sig.Version),
+		[]campaign.LetterState{campaign.Planned, campaign.Queued}, campaign.Cancelled, "replaced by a confirmed draft", nil); err != nil && !isNotFound(err) {
+		return err
+	}
+	now := s.stamp()
+	if _, err := tx.ExecContext(ctx, `UPDATE signatures SET name = ?, city = ?, message = ?, country = ?,
+		reply_consent = ?, lang = ?, state = 'confirmed', version = ?, letter_id = NULL, signed_at = ?,
+		confirmed_at = ?, updated_at = ? WHERE id = ?`,
+		d.Name, d.City, d.Message, d.Country, d.ReplyConsent, d.Lang, d.Version, formatTime(d.SignedAt),
+		now, now, sig.ID); err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `DELETE FROM signature_drafts WHERE signature_id = ?`, sig.ID)
+	return err
 }
 
 // WithdrawSignature implements SupporterStore.
@@ -262,17 +382,21 @@ func (s *SQLite) WithdrawSignature(ctx context.Context, id int64) (campaign.Sign
 	return sig, nil
 }
 
-// erase empties a signature's personal data, moving it to state, and the
-// supporter's address from its confirmation mails (cancelling any not yet
-// sent), so that only counts remain.
+// erase empties a signature's personal data, moving it to state, deletes
+// its draft, and empties the supporter's address from its confirmation
+// mails (cancelling any not yet sent), so that only counts remain.
 func (s *SQLite) erase(ctx context.Context, tx queryer, sig campaign.Signature, state campaign.SignatureState) error {
 	now := s.stamp()
-	if _, err := tx.ExecContext(ctx, `UPDATE signatures SET state = ?, email = '', name = '', city = '', message = '',
-		letter_id = CASE WHEN ? = 'confirmed' THEN letter_id END, erased_at = ?, updated_at = ? WHERE id = ?`,
-		string(state), string(state), now, now, sig.ID); err != nil {
+	if err := s.dropDraft(ctx, tx, sig.ID, "the supporter's data was erased"); err != nil {
 		return err
 	}
-	for v := 1; v <= sig.Version; v++ {
+	var issued int
+	if err := tx.QueryRowContext(ctx, `UPDATE signatures SET state = ?, email = '', name = '', city = '', message = '',
+		letter_id = CASE WHEN ? = 'confirmed' THEN letter_id END, erased_at = ?, updated_at = ? WHERE id = ?
+		RETURNING max(issued, version)`, string(state), string(state), now, now, sig.ID).Scan(&issued); err != nil {
+		return err
+	}
+	for v := 1; v <= issued; v++ {
 		id := campaign.ConfirmationLetterID(sig.ID, v)
 		if _, err := s.transition(ctx, tx, id, []campaign.LetterState{campaign.Planned, campaign.Queued},
 			campaign.Cancelled, "the supporter's data was erased", nil); err != nil && !isNotFound(err) {
@@ -292,8 +416,40 @@ func (s *SQLite) erase(ctx context.Context, tx queryer, sig campaign.Signature, 
 
 // ExpireSignatures implements SupporterStore.
 func (s *SQLite) ExpireSignatures(ctx context.Context, signedBefore time.Time) (int, error) {
+	before := formatTime(signedBefore)
+	err := s.inTx(ctx, func(tx queryer) error {
+		rows, err := tx.QueryContext(ctx, `SELECT signature_id FROM signature_drafts WHERE signed_at < ?`, before)
+		if err != nil {
+			return err
+		}
+		var ids []int64
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if err := s.dropDraft(ctx, tx, id, "not confirmed in time"); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: expire drafts: %w", err)
+	}
+	// A pending letter whose draft is still valid lives as long: confirming
+	// the draft replaces it.
 	return s.eraseWhere(ctx, "expire signatures", campaign.SignatureExpired,
-		"s.state = 'pending' AND s.signed_at < ?", formatTime(signedBefore))
+		`s.state = 'pending' AND s.signed_at < ? AND NOT EXISTS (SELECT 1 FROM signature_drafts d
+			WHERE d.signature_id = s.id)`, before)
 }
 
 // EraseDelivered implements SupporterStore.

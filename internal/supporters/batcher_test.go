@@ -2,6 +2,7 @@ package supporters
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -198,23 +199,41 @@ func TestHoldReleaseAndSigningAgain(t *testing.T) {
 		t.Errorf("a delivery planned again takes a new id: %v", ids)
 	}
 
-	// Signing again cancels the planned delivery and waits for the new
-	// text's confirmation.
+	// Signing again changes nothing until the new text is confirmed from
+	// the address's inbox; then the planned delivery is cancelled and the
+	// new text waits for the next batch.
+	planned := campaign.SupporterLetterID(sigs[0].ID, 2)
 	rec, err := f.svc.Sign(ctx, 1, Form{Name: "a 0", Email: "a0@people.example", Country: "Italy", Message: "new"}, "192.0.2.1")
-	if err != nil || !rec.Updated || rec.Signature.State != campaign.SignaturePending || rec.Signature.LetterID != "" {
+	if err != nil || rec.Signature.State != campaign.SignatureConfirmed || rec.Signature.LetterID != planned ||
+		rec.Confirmation.ID != campaign.ConfirmationLetterID(sigs[0].ID, 2) {
 		t.Fatalf("signing again: %+v %v", rec, err)
 	}
-	if l, _ := f.st.Letter(ctx, campaign.SupporterLetterID(sigs[0].ID, 2)); l.State != campaign.Cancelled {
+	if l, _ := f.st.Letter(ctx, planned); l.State != campaign.Queued {
+		t.Errorf("signing again touched the planned delivery: %s", l.State)
+	}
+	sig, err := f.st.ConfirmSignature(ctx, sigs[0].ID, 2)
+	if err != nil || sig.Message != "new" || sig.Version != 2 || sig.LetterID != "" {
+		t.Fatalf("confirming the new text: %+v %v", sig, err)
+	}
+	if l, _ := f.st.Letter(ctx, planned); l.State != campaign.Cancelled {
 		t.Errorf("the old delivery is %s", l.State)
 	}
 
-	// A delivery that started cannot be changed.
+	// A delivery that started cannot be changed: signing again is taken
+	// (the answer tells nothing), keeps no draft and confirms nothing.
 	started := campaign.SupporterLetterID(sigs[1].ID, 2)
 	if err := f.st.BeginSending(ctx, started, "x@outreach.example"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.Sign(ctx, 1, Form{Name: "a 1", Email: "a1@people.example", Country: "Italy"}, "192.0.2.1"); err != ErrAlreadySent {
-		t.Errorf("signing again while sending: %v", err)
+	rec, err = f.svc.Sign(ctx, 1, Form{Name: "a 1", Email: "a1@people.example", Country: "Italy", Message: "late"}, "192.0.2.1")
+	if err != nil {
+		t.Fatalf("signing again while sending: %v", err)
+	}
+	if _, err := f.st.Draft(ctx, sigs[1].ID); !errors.Is(err, campaign.ErrNotFound) {
+		t.Errorf("a draft kept for a letter being sent: %v", err)
+	}
+	if _, err := f.st.ConfirmSignature(ctx, sigs[1].ID, 2); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("confirming a signing for a letter being sent: %v", err)
 	}
 	if _, err := f.st.HoldDeliveries(ctx, 1, true); err != nil {
 		t.Fatal(err)
@@ -289,7 +308,65 @@ func TestRetentionErasesButCounts(t *testing.T) {
 	}
 	// The same person may sign again: a new letter.
 	rec, err := f.svc.Sign(ctx, 1, Form{Name: "a 0", Email: "a0@people.example", Country: "Italy"}, "192.0.2.1")
-	if err != nil || rec.Updated || rec.Signature.ID == sigs[0].ID {
+	if err != nil || rec.Signature.Version != 1 || rec.Signature.ID == sigs[0].ID {
 		t.Errorf("signing after erasure: %+v %v", rec, err)
+	}
+}
+
+// TestDraftsExpire: an unconfirmed draft is deleted after confirm_within
+// and its link no longer confirms; a pending letter lives as long as a
+// draft of it does; erasing a letter erases its draft and the address on
+// the draft's mail.
+func TestDraftsExpire(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	sign := func(email, message string) Receipt {
+		t.Helper()
+		rec, err := f.svc.Sign(ctx, 1, Form{Name: "Ann", Email: email, Country: "Italy", Message: message}, "192.0.2.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rec
+	}
+	// Ann's letter is confirmed; a draft of it waits.
+	ann := f.signConfirmed(1, 1, "ann")[0]
+	sign(ann.Email, "a new text")
+	// Bob's letter is pending; two days later a draft of it is made.
+	bob := sign("bob@people.example", "first").Signature
+	f.now = f.now.Add(48 * time.Hour)
+	bobDraft := sign("bob@people.example", "second").Confirmation
+
+	// Three days on: Ann's draft is gone, her letter is as it was; Bob's
+	// letter, pending past its own time, lives with its draft.
+	f.now = f.now.Add(25 * time.Hour)
+	f.round()
+	if _, err := f.st.Draft(ctx, ann.ID); !errors.Is(err, campaign.ErrNotFound) {
+		t.Errorf("Ann's draft after its time: %v", err)
+	}
+	if sig, _ := f.st.Signature(ctx, ann.ID); sig.State != campaign.SignatureConfirmed || sig.Message != "" || sig.Name != "ann 0" {
+		t.Errorf("Ann's letter after her draft expired: %+v", sig)
+	}
+	if _, err := f.st.ConfirmSignature(ctx, ann.ID, 2); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("confirming an expired draft: %v", err)
+	}
+	if sig, _ := f.st.Signature(ctx, bob.ID); sig.State != campaign.SignaturePending || sig.Message != "first" {
+		t.Errorf("Bob's letter, whose draft is still valid: %+v", sig)
+	}
+
+	// Bob withdraws: his draft goes, and the address leaves its mail.
+	if _, err := f.st.WithdrawSignature(ctx, bob.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.Draft(ctx, bob.ID); !errors.Is(err, campaign.ErrNotFound) {
+		t.Errorf("Bob's draft after withdrawal: %v", err)
+	}
+	if l, _ := f.st.Letter(ctx, bobDraft.ID); l.Email != "" {
+		t.Errorf("the draft's confirmation mail still names %s", l.Email)
+	}
+
+	// A signing after Ann's draft expired takes a version of its own.
+	rec := sign(ann.Email, "a third text")
+	if rec.Confirmation.ID != campaign.ConfirmationLetterID(ann.ID, 3) {
+		t.Errorf("a signing after an expired draft: %s, want version 3", rec.Confirmation.ID)
 	}
 }

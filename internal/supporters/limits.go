@@ -12,13 +12,22 @@ import (
 )
 
 // Limits bound how often letters may be signed from one IP address and for
-// one e-mail address. Every `outreach serve` process that uses the same
-// Redis shares them.
+// one e-mail address, and how many confirmation mails signings make in
+// all and to one domain: every signing taken sends a mail, from the
+// organisation's domain, to whatever address was typed. Every `outreach
+// serve` process that uses the same Redis shares them.
 type Limits struct {
-	PerIP       int           // signings per IPWindow from one address; 0: no limit
-	IPWindow    time.Duration // 0: one hour
-	PerEmail    int           // signings per EmailWindow for one address; 0: no limit
+	PerIP    int           // signings per IPWindow from one address; 0: no limit
+	IPWindow time.Duration // 0: one hour
+	// PerEmail counts signings per EmailWindow for one mailbox, its
+	// address normalised (NormalAddress); 0: no limit.
+	PerEmail    int
 	EmailWindow time.Duration // 0: one day
+	// PerHour and PerDomainPerHour cap the signings (so the confirmation
+	// mails) taken in an hour, in all and for one recipient domain; 0: no
+	// cap.
+	PerHour          int
+	PerDomainPerHour int
 	// Prefix of the Redis keys; "" means "outreach:supporters:".
 	Prefix string
 }
@@ -55,17 +64,21 @@ return {n, redis.call('PTTL', KEYS[1])}
 `)
 
 // Allow counts one signing from ip for email, and returns how long to wait
-// when a limit is reached (0 when allowed). The address is kept in Redis
-// only as a hash.
+// when a limit is reached (0 when allowed). Limits are checked in turn
+// (IP, mailbox, domain, in all) and an attempt counts against each up to
+// the first that refuses it. Addresses and domains are kept in Redis only
+// as hashes.
 func (r *RateLimiter) Allow(ctx context.Context, ip, email string) (time.Duration, error) {
-	sum := sha256.Sum256([]byte(email))
+	normal := NormalAddress(email)
 	for _, c := range []struct {
 		key    string
 		limit  int
 		window time.Duration
 	}{
 		{r.l.Prefix + "ip:" + ip, r.l.PerIP, r.l.IPWindow},
-		{r.l.Prefix + "email:" + hex.EncodeToString(sum[:16]), r.l.PerEmail, r.l.EmailWindow},
+		{r.l.Prefix + "email:" + hash(normal), r.l.PerEmail, r.l.EmailWindow},
+		{r.l.Prefix + "domain:" + hash(addressDomain(normal)), r.l.PerDomainPerHour, time.Hour},
+		{r.l.Prefix + "all", r.l.PerHour, time.Hour},
 	} {
 		if c.limit <= 0 {
 			continue
@@ -79,6 +92,11 @@ func (r *RateLimiter) Allow(ctx context.Context, ip, email string) (time.Duratio
 		}
 	}
 	return 0, nil
+}
+
+func hash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:16])
 }
 
 // Lease is a lock in Redis held for a while, so that of several batchers

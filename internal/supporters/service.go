@@ -33,8 +33,9 @@ var (
 	// ErrAlreadySent: the supporter's letter has left (or is leaving) for
 	// the office and can no longer be changed or withdrawn.
 	ErrAlreadySent = errors.New("this letter has already been sent to the office")
-	// ErrSuperseded: the supporter signed again since this link was sent;
-	// the newest mail's link confirms the newest text.
+	// ErrSuperseded: the text this link confirms was replaced since (by a
+	// text confirmed from a later mail) or is no longer kept (a later
+	// signing made a newer draft).
 	ErrSuperseded = errors.New("this link is for an earlier version of the letter")
 	// ErrWithdrawn: the letter was withdrawn.
 	ErrWithdrawn = errors.New("this letter was withdrawn")
@@ -68,15 +69,18 @@ type Service struct {
 	Log           *slog.Logger
 }
 
-// Receipt says what became of a signed letter.
+// Receipt says what became of a signed letter. Whoever signed is told
+// the same whatever it holds: whether an address has signed before is the
+// address owner's business, said only in the mail to them.
 type Receipt struct {
 	// Ignored is set for a form that filled the honeypot: it looks
 	// accepted, and nothing was stored or sent.
-	Ignored   bool
+	Ignored bool
+	// Signature is the letter as stored: the new one, or the address's
+	// earlier letter, unchanged (the new text waits as its draft).
 	Signature campaign.Signature
-	// Updated is set when the supporter had signed before and their
-	// letter was updated.
-	Updated bool
+	// Confirmation is the confirmation mail planned.
+	Confirmation campaign.Letter
 }
 
 // OpenCampaign returns a campaign that takes letters, with its office.
@@ -102,8 +106,9 @@ func (s *Service) OpenCampaign(ctx context.Context, id int64) (campaign.Campaign
 }
 
 // Sign takes a supporter's letter to campaign id, sent from ip: it checks
-// the form and the limits, stores the letter (or updates the supporter's
-// earlier one) pending confirmation, and queues the confirmation mail.
+// the form and the limits, stores the letter pending confirmation (or, for
+// an address that has a letter already, keeps the new text as a draft that
+// replaces nothing until confirmed), and queues the confirmation mail.
 // Mistakes give a *ValidationError, a reached limit a *RateLimitError;
 // either changes nothing.
 func (s *Service) Sign(ctx context.Context, id int64, f Form, ip string) (Receipt, error) {
@@ -131,14 +136,11 @@ func (s *Service) Sign(ctx context.Context, id int64, f Form, ip string) (Receip
 	}
 	sig.CampaignID = id
 	sig, conf, err := s.Store.SignLetter(ctx, sig)
-	if errors.Is(err, store.ErrConflict) {
-		return Receipt{}, ErrAlreadySent
-	}
 	if err != nil {
 		return Receipt{}, err
 	}
 	s.queue(ctx, conf)
-	return Receipt{Signature: sig, Updated: sig.Version > 1}, nil
+	return Receipt{Signature: sig, Confirmation: conf}, nil
 }
 
 // queue queues a confirmation mail and marks it queued. A failure is
@@ -165,10 +167,19 @@ func confirmationLinks(l *Links, sig campaign.Signature, within time.Duration) (
 	return confirm, withdraw
 }
 
-// Outcome is what following a link did.
+// Outcome is what following a link did, or would do.
 type Outcome struct {
+	// Signature is the supporter's letter as stored.
 	Signature campaign.Signature
 	Campaign  campaign.Campaign
+	// Target is the campaign's office.
+	Target campaign.Target
+	// Letter is the text a confirmation link confirms: the signature's
+	// own, or its draft's (then Replaces is set).
+	Letter campaign.Signature
+	// Replaces is set for a draft's link: confirming it replaces the text
+	// of Signature, which may already be confirmed.
+	Replaces bool
 	// Again is set when the link had been followed before: nothing
 	// changed.
 	Again bool
@@ -176,14 +187,19 @@ type Outcome struct {
 
 // Check reads a link's token without acting on it, for the page that asks
 // the supporter to confirm (a mail scanner that opens the link must not
-// confirm anything). It returns the same errors as Confirm and Withdraw
-// would, except for what only acting finds out.
+// confirm anything), and says what the link would confirm. It returns the
+// same errors as Confirm and Withdraw would, except for what only acting
+// finds out.
 func (s *Service) Check(ctx context.Context, a Action, tok string) (Outcome, error) {
 	c, err := s.Links.Parse(a, tok, s.now())
 	if err != nil {
 		return Outcome{}, err
 	}
-	return s.outcome(ctx, c.SignatureID)
+	o, err := s.outcome(ctx, c.SignatureID)
+	if err != nil || a != ActionConfirm {
+		return o, err
+	}
+	return s.confirmable(ctx, o, c.Version)
 }
 
 func (s *Service) outcome(ctx context.Context, sigID int64) (Outcome, error) {
@@ -198,12 +214,52 @@ func (s *Service) outcome(ctx context.Context, sigID int64) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, err
 	}
-	return Outcome{Signature: sig, Campaign: c}, nil
+	o := Outcome{Signature: sig, Campaign: c}
+	if c.TargetEmail != "" {
+		if o.Target, err = s.Store.Target(ctx, c.TargetEmail); err != nil {
+			return o, err
+		}
+	}
+	return o, nil
 }
 
-// Confirm confirms the letter a confirmation link names. A link followed
-// again confirms nothing more and says so (Outcome.Again); a link to an
-// earlier version gives ErrSuperseded, one whose time is up
+// confirmable fills in what confirming version of o's signature would
+// confirm, or says why it cannot.
+func (s *Service) confirmable(ctx context.Context, o Outcome, version int) (Outcome, error) {
+	sig := o.Signature
+	switch {
+	case sig.State == campaign.SignatureWithdrawn:
+		return o, ErrWithdrawn
+	case sig.State == campaign.SignatureExpired:
+		return o, ErrLinkExpired
+	case version == sig.Version:
+		o.Letter = sig
+		return o, nil
+	case version < sig.Version:
+		return o, ErrSuperseded
+	}
+	d, err := s.Store.Draft(ctx, sig.ID)
+	if errors.Is(err, campaign.ErrNotFound) || err == nil && d.Version != version {
+		return o, ErrSuperseded
+	}
+	if err != nil {
+		return o, err
+	}
+	if !sig.Replaceable() {
+		return o, ErrAlreadySent
+	}
+	o.Letter = campaign.Signature{ID: sig.ID, CampaignID: sig.CampaignID, Name: d.Name, Email: sig.Email,
+		Country: d.Country, City: d.City, Message: d.Message, ReplyConsent: d.ReplyConsent, Lang: d.Lang,
+		State: campaign.SignaturePending, Version: d.Version, SignedAt: d.SignedAt}
+	o.Replaces = true
+	return o, nil
+}
+
+// Confirm confirms the letter a confirmation link names; a draft's link
+// makes the draft the letter's text (Outcome.Replaces). A link followed
+// again confirms nothing more and says so (Outcome.Again); a link to a
+// replaced version or a superseded draft gives ErrSuperseded, a draft of
+// a letter that has left ErrAlreadySent, a link whose time is up
 // ErrLinkExpired, a forged one ErrBadLink.
 func (s *Service) Confirm(ctx context.Context, tok string) (Outcome, error) {
 	c, err := s.Links.Parse(ActionConfirm, tok, s.now())
@@ -214,8 +270,10 @@ func (s *Service) Confirm(ctx context.Context, tok string) (Outcome, error) {
 	if err != nil {
 		return o, err
 	}
+	// A later version than the letter's is its draft, which replaces it.
+	o.Replaces = c.Version > o.Signature.Version
 	sig, err := s.Store.ConfirmSignature(ctx, c.SignatureID, c.Version)
-	o.Signature = sig
+	o.Signature, o.Letter = sig, sig
 	if !errors.Is(err, store.ErrConflict) {
 		return o, err
 	}
@@ -224,6 +282,8 @@ func (s *Service) Confirm(ctx context.Context, tok string) (Outcome, error) {
 		return o, ErrWithdrawn
 	case sig.State == campaign.SignatureExpired:
 		return o, ErrLinkExpired
+	case sig.Version != c.Version && c.Version > sig.Version && !sig.Replaceable():
+		return o, ErrAlreadySent
 	case sig.Version != c.Version:
 		return o, ErrSuperseded
 	}

@@ -3,6 +3,7 @@ package supporters
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -86,14 +87,25 @@ func supporterView(s campaign.Signature) Supporter {
 	return v
 }
 
-// ConfirmationData fills in a confirmation mail.
+// ConfirmationData fills in a confirmation mail. It carries nothing the
+// signer typed (no name, no message): anyone can sign with any address,
+// and the mail goes out from the organisation's domain. The page its link
+// opens shows the letter before anything is confirmed.
 type ConfirmationData struct {
 	letter.Data
-	Supporter   Supporter
+	// ConfirmURL is empty when there is nothing to confirm (Earlier is
+	// "sent"); WithdrawURL too.
 	ConfirmURL  string
 	WithdrawURL string
 	// Expires is the last day the confirmation link works.
 	Expires campaign.Date
+	// Earlier is the state of the letter the address had signed before
+	// this signing: "" (none: this mail confirms a new letter),
+	// "pending" (never confirmed), "confirmed" (not yet delivered), or
+	// "sent" (on its way or delivered: it can no longer be changed).
+	Earlier string
+	// ConfirmedOn and DeliveredOn date the earlier letter, when known.
+	ConfirmedOn, DeliveredOn campaign.Date
 }
 
 // LetterData fills in a supporter's letter to an office.
@@ -120,29 +132,23 @@ func (w *Writers) confirmation(ctx context.Context, l campaign.Letter, date time
 	if err != nil {
 		return nil, err
 	}
-	if sig.State != campaign.SignaturePending || sig.Version != version || sig.Email == "" {
-		return nil, fmt.Errorf("supporters: signature %d is %s at version %d: no confirmation to send for version %d",
-			id, sig.State, sig.Version, version)
+	data, lang, err := w.confirmationData(ctx, sig, version)
+	if err != nil {
+		return nil, err
 	}
 	c, t, err := w.campaign(ctx, sig.CampaignID)
 	if err != nil {
 		return nil, err
 	}
-	confirm, withdraw := confirmationLinks(w.Links, sig, w.ConfirmWithin)
-	data := ConfirmationData{
-		Data:        letter.NewData(w.Org, t, []campaign.Campaign{c}, l.ID, sig.Lang),
-		Supporter:   supporterView(sig),
-		ConfirmURL:  confirm,
-		WithdrawURL: withdraw,
-		Expires:     campaign.DateOf(sig.SignedAt.Add(w.ConfirmWithin).UTC()),
-	}
-	r, err := w.Templates.Render(l.Template, sig.Lang, data)
+	data.Data = letter.NewData(w.Org, t, []campaign.Campaign{c}, l.ID, lang)
+	r, err := w.Templates.Render(l.Template, lang, data)
 	if err != nil {
 		return nil, err
 	}
+	// To the address alone: the name typed with it may be anyone's.
 	m, err := w.Signer.Compose(letter.Envelope{
 		LetterID: l.ID, From: letter.Address{Name: w.Org.Name, Email: w.Org.Address},
-		To: letter.Address{Name: sig.Name, Email: sig.Email}, ReplyTo: w.ReplyTo, Date: date,
+		To: letter.Address{Email: sig.Email}, ReplyTo: w.ReplyTo, Date: date,
 	}, r)
 	if err != nil {
 		return nil, err
@@ -150,6 +156,50 @@ func (w *Writers) confirmation(ctx context.Context, l campaign.Letter, date time
 	// A machine's message: out-of-office replies should not answer it.
 	m.SetGenHeader("Auto-Submitted", "auto-generated")
 	return m, nil
+}
+
+// confirmationData says what the confirmation mail of version of sig
+// offers, as things stand when it is written, and in which language.
+func (w *Writers) confirmationData(ctx context.Context, sig campaign.Signature, version int) (ConfirmationData, string, error) {
+	var data ConfirmationData
+	none := fmt.Errorf("supporters: signature %d is %s at version %d: no confirmation to send for version %d",
+		sig.ID, sig.State, sig.Version, version)
+	live := sig.State == campaign.SignaturePending || sig.State == campaign.SignatureConfirmed
+	if sig.Email == "" || !live || version < sig.Version {
+		return data, "", none
+	}
+	if version == sig.Version {
+		if sig.State != campaign.SignaturePending {
+			return data, "", none
+		}
+		data.ConfirmURL, data.WithdrawURL = confirmationLinks(w.Links, sig, w.ConfirmWithin)
+		data.Expires = campaign.DateOf(sig.SignedAt.Add(w.ConfirmWithin).UTC())
+		return data, sig.Lang, nil
+	}
+	// A later signing for an address that has a letter: the mail says
+	// where that letter stands.
+	if !sig.Replaceable() {
+		data.Earlier = "sent"
+		if !sig.DeliveredAt.IsZero() {
+			data.DeliveredOn = campaign.DateOf(sig.DeliveredAt.UTC())
+		}
+		return data, sig.Lang, nil
+	}
+	d, err := w.Store.Draft(ctx, sig.ID)
+	if errors.Is(err, campaign.ErrNotFound) || err == nil && d.Version != version {
+		return data, "", none // superseded by a newer signing, or expired
+	}
+	if err != nil {
+		return data, "", err
+	}
+	data.Earlier = string(sig.State)
+	if sig.State == campaign.SignatureConfirmed {
+		data.ConfirmedOn = campaign.DateOf(sig.ConfirmedAt.UTC())
+	}
+	draft := campaign.Signature{ID: sig.ID, Version: d.Version, SignedAt: d.SignedAt}
+	data.ConfirmURL, data.WithdrawURL = confirmationLinks(w.Links, draft, w.ConfirmWithin)
+	data.Expires = campaign.DateOf(d.SignedAt.Add(w.ConfirmWithin).UTC())
+	return data, Language(d.Lang), nil
 }
 
 func (w *Writers) supporter(ctx context.Context, l campaign.Letter, date time.Time) (*mail.Msg, error) {

@@ -96,7 +96,7 @@ func (s *Server) actSubmit(w http.ResponseWriter, r *http.Request) {
 		City: r.PostFormValue("city"), Message: r.PostFormValue("message"),
 		ReplyConsent: r.PostFormValue("reply_consent") != "", Lang: lang, Website: r.PostFormValue("website"),
 	}
-	rec, err := s.supporters.Sign(r.Context(), id, f, clientIP(r, s.cfg.RealIPHeader))
+	_, err := s.supporters.Sign(r.Context(), id, f, clientIP(r, s.cfg.RealIPHeader))
 	var verr *supporters.ValidationError
 	if errors.As(err, &verr) {
 		s.showAct(w, r, http.StatusUnprocessableEntity, lang, f, problemTexts(lang, verr))
@@ -107,9 +107,6 @@ func (s *Server) actSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := url.Values{"lang": {lang}}
-	if rec.Updated {
-		q.Set("updated", "1")
-	}
 	http.Redirect(w, r, "/act/"+strconv.FormatInt(id, 10)+"/sent?"+q.Encode(), http.StatusSeeOther)
 }
 
@@ -117,7 +114,6 @@ func (s *Server) actSubmit(w http.ResponseWriter, r *http.Request) {
 type sentPage struct {
 	base
 	Campaign campaign.Campaign
-	Updated  bool
 	Hours    int
 }
 
@@ -135,8 +131,7 @@ func (s *Server) actSent(w http.ResponseWriter, r *http.Request) {
 	}
 	s.render(w, http.StatusOK, lang, "sent", sentPage{
 		base:     newBase(r, lang, translator(lang)("sent.title")),
-		Campaign: c, Updated: r.URL.Query().Get("updated") == "1",
-		Hours: int(math.Round(s.supporters.ConfirmWithin.Hours())),
+		Campaign: c, Hours: int(math.Round(s.supporters.ConfirmWithin.Hours())),
 	})
 }
 
@@ -147,8 +142,6 @@ func (s *Server) signError(w http.ResponseWriter, r *http.Request, lang string, 
 	switch {
 	case errors.Is(err, supporters.ErrNoCampaign):
 		s.failLang(w, r, lang, http.StatusNotFound, "error.no_campaign")
-	case errors.Is(err, supporters.ErrAlreadySent):
-		s.failLang(w, r, lang, http.StatusConflict, "error.already_sent")
 	case errors.As(err, &rl):
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(rl.RetryAfter.Seconds()))))
 		s.failLang(w, r, lang, http.StatusTooManyRequests, "error.rate_limited", retryMinutes(rl.RetryAfter))

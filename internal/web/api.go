@@ -14,8 +14,7 @@ import (
 // apiError is the body of every API error.
 type apiError struct {
 	// Error is a stable code: bad_request, invalid, no_campaign,
-	// already_sent, rate_limited, too_large, unsupported_media_type,
-	// internal.
+	// rate_limited, too_large, unsupported_media_type, internal.
 	Error   string `json:"error"`
 	Message string `json:"message"`
 	// Fields lists each field's problem, for invalid.
@@ -24,14 +23,13 @@ type apiError struct {
 	RetryAfter int `json:"retry_after,omitempty"`
 }
 
-// signed is the body of an accepted letter.
+// signed is the body of an accepted letter. It is the same whether the
+// address is new, has signed before, or its letter was delivered: only
+// the mail to the address says which.
 type signed struct {
-	// Status is pending_confirmation: a mail to the supporter asks them to
-	// confirm; nothing reaches the office before.
-	Status string `json:"status"`
-	// Updated is true when the supporter had signed before: their letter
-	// is updated, not duplicated.
-	Updated bool   `json:"updated"`
+	// Status is pending_confirmation: a mail to the address asks its
+	// owner to confirm; nothing reaches the office before.
+	Status  string `json:"status"`
 	Message string `json:"message"`
 }
 
@@ -64,12 +62,12 @@ func (s *Server) apiSign(w http.ResponseWriter, r *http.Request) {
 	if f.Lang == "" {
 		f.Lang = pageLang(r)
 	}
-	rec, err := s.supporters.Sign(r.Context(), id, f, clientIP(r, s.cfg.RealIPHeader))
+	_, err := s.supporters.Sign(r.Context(), id, f, clientIP(r, s.cfg.RealIPHeader))
 	var verr *supporters.ValidationError
 	var rl *supporters.RateLimitError
 	switch {
 	case err == nil:
-		writeJSON(w, http.StatusAccepted, signed{Status: "pending_confirmation", Updated: rec.Updated,
+		writeJSON(w, http.StatusAccepted, signed{Status: "pending_confirmation",
 			Message: "check your inbox: the letter is sent to the office once you confirm your address"})
 	case errors.As(err, &verr):
 		writeJSON(w, http.StatusUnprocessableEntity, apiError{Error: "invalid", Message: verr.Error(), Fields: verr.Problems})
@@ -79,8 +77,6 @@ func (s *Server) apiSign(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusTooManyRequests, apiError{Error: "rate_limited", Message: rl.Error(), RetryAfter: secs})
 	case errors.Is(err, supporters.ErrNoCampaign):
 		writeJSON(w, http.StatusNotFound, apiError{Error: "no_campaign", Message: err.Error()})
-	case errors.Is(err, supporters.ErrAlreadySent):
-		writeJSON(w, http.StatusConflict, apiError{Error: "already_sent", Message: err.Error()})
 	default:
 		s.log.Error("web: api sign letter", "campaign", id, "err", err)
 		writeJSON(w, http.StatusInternalServerError, apiError{Error: "internal", Message: "internal error"})

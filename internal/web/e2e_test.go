@@ -51,8 +51,9 @@ func supporterN(i int) supporter {
 var confirmLinkRe = regexp.MustCompile(`http://127\.0\.0\.1:\d+/confirm/[A-Za-z0-9._-]+`)
 
 // signAll has every supporter sign, the first nTwice twice with a new
-// message, and returns them with the confirmation link of the last mail
-// each received, read back from Mailpit.
+// message (confirmed here: the new text replaces the first), and returns
+// them with the confirmation link of the last mail each received, read
+// back from Mailpit.
 func signAll(t *testing.T, h *harness) ([]supporter, map[string]string) {
 	t.Helper()
 	sups := make([]supporter, nSupporters)
@@ -69,8 +70,8 @@ func signAll(t *testing.T, h *harness) ([]supporter, map[string]string) {
 		}
 	}
 	parallel(len(sups), func(i int) { sign(sups[i], sups[i].message) })
-	// Signing again before the first mail left would cancel it; once it
-	// has left, the supporter gets a second mail, and only its link works.
+	// Signing again keeps the new text as a draft with a mail of its own;
+	// the first letter stays as it is until the draft is confirmed.
 	h.mailpit.WaitCount(t, nSupporters, time.Minute)
 	for i := range nTwice {
 		sups[i].message = fmt.Sprintf("Second thoughts of supporter %03d.", i)
@@ -83,11 +84,23 @@ func signAll(t *testing.T, h *harness) ([]supporter, map[string]string) {
 
 	links := map[string]string{}   // the newest link per address
 	earlier := map[string]string{} // the superseded one, for those who signed twice
+	byEmail := map[string]supporter{}
+	for _, s := range sups {
+		byEmail[s.email] = s
+	}
 	for _, m := range h.mailpit.Messages(t) {
 		if len(m.To) != 1 || m.From != orgAddress {
 			t.Fatalf("confirmation mail %q from %s to %v", m.Subject, m.From, m.To)
 		}
-		p := parseMail(t, h.mailpit.Raw(t, m.ID))
+		raw := h.mailpit.Raw(t, m.ID)
+		p := parseMail(t, raw)
+		// Nothing the signer typed goes out under the organisation's name.
+		s := byEmail[m.To[0]]
+		for _, typed := range []string{s.name, fmt.Sprintf("supporter %03d.", s.i), fmt.Sprintf("Town %d", s.i)} {
+			if strings.Contains(string(raw), typed) || strings.Contains(p.Text, typed) || strings.Contains(p.HTML, typed) {
+				t.Errorf("the confirmation mail to %s carries %q:\n%s", m.To[0], typed, raw)
+			}
+		}
 		link := confirmLinkRe.FindString(p.Text)
 		if link == "" {
 			t.Fatalf("no confirmation link in the mail to %s:\n%s", m.To[0], p.Text)
@@ -103,7 +116,21 @@ func signAll(t *testing.T, h *harness) ([]supporter, map[string]string) {
 	if len(links) != nSupporters || len(earlier) != nTwice {
 		t.Fatalf("%d supporters got mail (%d twice), want %d (%d)", len(links), len(earlier), nSupporters, nTwice)
 	}
-	// The first mail of who signed twice confirms nothing.
+	// Who signed twice sees the new text on the newest link's page and
+	// confirms it; the first mail's link then confirms nothing.
+	for addr, link := range links {
+		if _, ok := earlier[addr]; !ok {
+			continue
+		}
+		s := byEmail[addr]
+		if code, page := h.get(h.client(), link); code != http.StatusOK || !strings.Contains(page, s.message) ||
+			!strings.Contains(page, "replaces the letter signed earlier with this address, which was never confirmed") {
+			t.Errorf("%s: the draft's page: %d\n%s", addr, code, page)
+		}
+		if code, page := h.follow(link); code != http.StatusOK || !strings.Contains(page, "your new letter is confirmed") {
+			t.Errorf("%s: the draft's link: %d\n%s", addr, code, page)
+		}
+	}
 	for addr, link := range earlier {
 		if code, page := h.follow(link); code != http.StatusConflict || !strings.Contains(page, "signed again") {
 			t.Errorf("%s: superseded link: %d\n%s", addr, code, page)
@@ -123,7 +150,11 @@ func confirm(t *testing.T, h *harness, sups []supporter, links map[string]string
 	t.Helper()
 	parallel(len(sups), func(i int) {
 		code, page := h.follow(links[sups[i].email])
-		if code != http.StatusOK || !strings.Contains(page, "your letter is confirmed") {
+		want := "your letter is confirmed"
+		if sups[i].i < nTwice {
+			want = "already confirmed" // in signAll
+		}
+		if code != http.StatusOK || !strings.Contains(page, want) {
 			t.Errorf("confirm %s: %d\n%s", sups[i].email, code, page)
 		}
 	})

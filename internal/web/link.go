@@ -3,7 +3,9 @@ package web
 import (
 	"errors"
 	"net/http"
+	"strings"
 
+	"github.com/outreach-campaign/outreach/internal/campaign"
 	"github.com/outreach-campaign/outreach/internal/supporters"
 )
 
@@ -26,6 +28,40 @@ var (
 type linkPage struct {
 	base
 	Body, Submit, Action, CSRF string
+	// Letter is what a confirmation link confirms, shown before its
+	// button so that nobody confirms words they have not read.
+	Letter *letterView
+}
+
+// letterView is a supporter's letter as the confirmation page shows it.
+type letterView struct {
+	Office, Name, Place string
+	Paragraphs          []string
+	// Replaces says what confirming it does to the address's earlier
+	// letter, if any.
+	Replaces string
+}
+
+func newLetterView(tr func(string, ...any) string, o supporters.Outcome) *letterView {
+	l := o.Letter
+	v := &letterView{Office: addressee(o.Target) + ", " + campaignPlace(o.Campaign), Name: l.Name, Place: l.Country}
+	if l.City != "" {
+		v.Place = l.City + ", " + l.Country
+	}
+	for _, p := range strings.Split(l.Message, "\n\n") {
+		if p = strings.TrimSpace(p); p != "" {
+			v.Paragraphs = append(v.Paragraphs, p)
+		}
+	}
+	switch {
+	case !o.Replaces:
+		v.Replaces = tr("confirm.replaces_none")
+	case o.Signature.State == campaign.SignatureConfirmed:
+		v.Replaces = tr("confirm.was_confirmed", campaign.DateOf(o.Signature.ConfirmedAt.UTC()).String())
+	default:
+		v.Replaces = tr("confirm.was_pending")
+	}
+	return v
 }
 
 // outcomePage says what pressing it did.
@@ -43,10 +79,14 @@ func (s *Server) linkPage(k linkKind) http.HandlerFunc {
 			return
 		}
 		tr := translator(lang)
-		s.render(w, http.StatusOK, lang, "link", linkPage{
+		p := linkPage{
 			base: newBase(r, lang, tr(k.title)), Body: tr(k.body, campaignPlace(o.Campaign)),
 			Submit: tr(k.submit), Action: r.URL.Path, CSRF: s.csrf.token(w, r),
-		})
+		}
+		if k.action == supporters.ActionConfirm {
+			p.Letter = newLetterView(tr, o)
+		}
+		s.render(w, http.StatusOK, lang, "link", p)
 	}
 }
 
@@ -72,6 +112,9 @@ func (s *Server) linkSubmit(k linkKind) http.HandlerFunc {
 		}
 		tr := translator(lang)
 		msg := tr(k.done, campaignPlace(o.Campaign))
+		if o.Replaces {
+			msg = tr("confirm.replaced", campaignPlace(o.Campaign))
+		}
 		if o.Again {
 			msg = tr(k.again)
 		}
