@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/outreach-campaign/outreach/internal/keyring"
 	"log/slog"
 	"net"
 	"net/http"
@@ -98,7 +99,7 @@ func (a *app) links(ctx context.Context) (*supporters.Links, error) {
 	if err != nil {
 		return nil, err
 	}
-	return supporters.NewLinks(secret, a.cfg.Web.BaseURL)
+	return supporters.NewLinks(secret, a.cfg.Web.BaseURL, keyring.SplitSecrets(a.cfg.Web.PreviousSecrets.Value())...)
 }
 
 // supportersService wires the intake of supporters' letters; rdb keeps

@@ -197,6 +197,10 @@ type Web struct {
 	// Secret keys the links in confirmation mails and the forms' CSRF
 	// tokens. Empty: one is generated and kept in the store.
 	Secret Secret `yaml:"secret"`
+	// PreviousSecrets, separated by commas, are secrets that signed links
+	// in confirmation mails before Secret replaced them: those links still
+	// work.
+	PreviousSecrets Secret `yaml:"previous_secrets"`
 	// RealIPHeader names the header a reverse proxy puts the client's
 	// address in (X-Forwarded-For, X-Real-IP); empty: the connection's
 	// address. It is believed only from TrustedProxies.
@@ -429,6 +433,11 @@ func (c Config) validateSupporters() error {
 	}
 	if s := c.Web.Secret.Value(); s != "" && len(s) < 16 {
 		return errors.New("web.secret: must be at least 16 characters")
+	}
+	for i, s := range keyring.SplitSecrets(c.Web.PreviousSecrets.Value()) {
+		if len(s) < keyring.MinSecret {
+			return fmt.Errorf("web.previous_secrets: secret %d is shorter than %d characters", i+1, keyring.MinSecret)
+		}
 	}
 	for i, s := range c.Web.TrustedProxies {
 		if _, err := parsePrefix(s); err != nil {

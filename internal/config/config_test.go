@@ -75,20 +75,21 @@ func TestBadSettings(t *testing.T) {
 		env     []string
 		mention string
 	}{
-		"misspelt key":     {"smtp:\n  hots: x\n", nil, "hots"},
-		"bad tls":          {"", []string{"OUTREACH_SMTP_TLS=maybe"}, "smtp.tls"},
-		"bad port":         {"", []string{"OUTREACH_SMTP_PORT=many"}, "OUTREACH_SMTP_PORT"},
-		"bad duration":     {"", []string{"OUTREACH_SMTP_TIMEOUT=soon"}, "OUTREACH_SMTP_TIMEOUT"},
-		"bad from address": {"organisation:\n  address: not-an-address\n", nil, "organisation.address"},
-		"short secret":     {"", []string{"OUTREACH_LETTERS_SECRET=short"}, "letters.secret"},
-		"short previous":   {"", []string{"OUTREACH_LETTERS_PREVIOUS_SECRETS=0123456789abcdef0123,short"}, "letters.previous_secrets"},
-		"threshold":        {"", []string{"OUTREACH_REPLIES_CONFIRM_THRESHOLD=1.5"}, "replies.confirm_threshold"},
-		"system flag":      {"", []string{`OUTREACH_IMAP_KEYWORD=\Seen`}, "imap.keyword"},
-		"move to itself":   {"imap:\n  move_to: inbox\n", nil, "imap.move_to"},
-		"tiny size limit":  {"", []string{"OUTREACH_IMAP_MAX_MESSAGE_BYTES=10"}, "imap.max_message_bytes"},
-		"bad proxy":        {"web:\n  real_ip_header: X-Forwarded-For\n  trusted_proxies: [10.0.0.0/8, proxy.example]\n", nil, "web.trusted_proxies: entry 2"},
-		"header, no proxy": {"", []string{"OUTREACH_WEB_REAL_IP_HEADER=X-Forwarded-For"}, "web.trusted_proxies"},
-		"authserv-id":      {"", []string{"OUTREACH_IMAP_TRUSTED_AUTHSERV_ID=mx.example.org; dmarc=pass"}, "imap.trusted_authserv_id"},
+		"misspelt key":       {"smtp:\n  hots: x\n", nil, "hots"},
+		"bad tls":            {"", []string{"OUTREACH_SMTP_TLS=maybe"}, "smtp.tls"},
+		"bad port":           {"", []string{"OUTREACH_SMTP_PORT=many"}, "OUTREACH_SMTP_PORT"},
+		"bad duration":       {"", []string{"OUTREACH_SMTP_TIMEOUT=soon"}, "OUTREACH_SMTP_TIMEOUT"},
+		"bad from address":   {"organisation:\n  address: not-an-address\n", nil, "organisation.address"},
+		"short secret":       {"", []string{"OUTREACH_LETTERS_SECRET=short"}, "letters.secret"},
+		"short previous":     {"", []string{"OUTREACH_LETTERS_PREVIOUS_SECRETS=0123456789abcdef0123,short"}, "letters.previous_secrets"},
+		"short web previous": {"", []string{"OUTREACH_WEB_PREVIOUS_SECRETS=short"}, "web.previous_secrets"},
+		"threshold":          {"", []string{"OUTREACH_REPLIES_CONFIRM_THRESHOLD=1.5"}, "replies.confirm_threshold"},
+		"system flag":        {"", []string{`OUTREACH_IMAP_KEYWORD=\Seen`}, "imap.keyword"},
+		"move to itself":     {"imap:\n  move_to: inbox\n", nil, "imap.move_to"},
+		"tiny size limit":    {"", []string{"OUTREACH_IMAP_MAX_MESSAGE_BYTES=10"}, "imap.max_message_bytes"},
+		"bad proxy":          {"web:\n  real_ip_header: X-Forwarded-For\n  trusted_proxies: [10.0.0.0/8, proxy.example]\n", nil, "web.trusted_proxies: entry 2"},
+		"header, no proxy":   {"", []string{"OUTREACH_WEB_REAL_IP_HEADER=X-Forwarded-For"}, "web.trusted_proxies"},
+		"authserv-id":        {"", []string{"OUTREACH_IMAP_TRUSTED_AUTHSERV_ID=mx.example.org; dmarc=pass"}, "imap.trusted_authserv_id"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			path := ""

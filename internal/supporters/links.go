@@ -2,7 +2,6 @@ package supporters
 
 import (
 	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -10,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/outreach-campaign/outreach/internal/keyring"
 )
 
 // Action is what a link in a confirmation mail does.
@@ -43,29 +44,33 @@ type Claim struct {
 // BASE/confirm/TOKEN and BASE/withdraw/TOKEN, where the token carries the
 // signature's id, its version, an expiry and an HMAC of them all with the
 // action, so a link cannot be forged, altered, extended or turned from one
-// action into the other.
+// action into the other; and the id of the key that signed it, so that the
+// key can be replaced while links already mailed keep working.
 type Links struct {
-	key  []byte
+	keys *keyring.Ring
 	base string
 }
 
 // NewLinks returns Links keyed by secret (at least 16 bytes) for pages
-// served under baseURL (such as https://act.example.org).
-func NewLinks(secret []byte, baseURL string) (*Links, error) {
-	if len(secret) < 16 {
-		return nil, errors.New("supporters: the link secret must be at least 16 bytes")
+// served under baseURL (such as https://act.example.org); previous secrets
+// still verify the links they signed.
+func NewLinks(secret []byte, baseURL string, previous ...[]byte) (*Links, error) {
+	keys, err := keyring.New(secret, previous...)
+	if err != nil {
+		return nil, fmt.Errorf("supporters: link keys: %w", err)
 	}
 	u, err := url.Parse(baseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("supporters: %q is not an http(s) base URL", baseURL)
 	}
-	return &Links{key: secret, base: strings.TrimSuffix(baseURL, "/")}, nil
+	return &Links{keys: keys, base: strings.TrimSuffix(baseURL, "/")}, nil
 }
 
-// Token returns the token of a link.
+// Token returns the token of a link: ID.VERSION.EXPIRES.KEY.MAC.
 func (l *Links) Token(c Claim) string {
 	body := fmt.Sprintf("%d.%d.%d", c.SignatureID, c.Version, c.Expires.Unix())
-	return body + "." + l.mac(c.Action, body)
+	k := l.keys.Current()
+	return body + "." + k.ID + "." + mac(k, c.Action, body)
 }
 
 // URL returns the link's address.
@@ -73,11 +78,25 @@ func (l *Links) URL(c Claim) string {
 	return l.base + "/" + string(c.Action) + "/" + l.Token(c)
 }
 
-func (l *Links) mac(a Action, body string) string {
-	m := hmac.New(sha256.New, l.key)
-	m.Write([]byte("outreach supporter " + string(a) + " " + body))
+func mac(k keyring.Key, a Action, body string) string {
 	// 128 bits: no one guesses that.
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
+	return base64.RawURLEncoding.EncodeToString(k.MAC("outreach supporter " + string(a) + " " + body)[:16])
+}
+
+// verify reports whether sig is the MAC of body for action a under the key
+// named kid, or, for a link made before links named their key (kid
+// empty), under any key of the ring.
+func (l *Links) verify(a Action, body, kid, sig string) bool {
+	if kid != "" {
+		k, ok := l.keys.Key(kid)
+		return ok && hmac.Equal([]byte(sig), []byte(mac(k, a, body)))
+	}
+	for _, k := range l.keys.All() {
+		if hmac.Equal([]byte(sig), []byte(mac(k, a, body))) {
+			return true
+		}
+	}
+	return false
 }
 
 // Parse checks a token for action at time now. The signature is checked
@@ -85,11 +104,19 @@ func (l *Links) mac(a Action, body string) string {
 // names.
 func (l *Links) Parse(a Action, tok string, now time.Time) (Claim, error) {
 	parts := strings.Split(tok, ".")
-	if len(parts) != 4 {
+	var kid string
+	switch len(parts) {
+	case 5:
+		kid = parts[3]
+		if kid == "" {
+			return Claim{}, ErrBadLink
+		}
+	case 4: // made before links named their key
+	default:
 		return Claim{}, ErrBadLink
 	}
 	body := strings.Join(parts[:3], ".")
-	if !hmac.Equal([]byte(parts[3]), []byte(l.mac(a, body))) {
+	if !l.verify(a, body, kid, parts[len(parts)-1]) {
 		return Claim{}, ErrBadLink
 	}
 	id, err1 := strconv.ParseInt(parts[0], 10, 64)

@@ -241,9 +241,9 @@ func TestLinks(t *testing.T) {
 
 	// Forged: another signature's id under Jane's MAC, a made-up MAC, a
 	// longer expiry, a confirmation token used to withdraw, garbage.
-	expect("forged id", h.srv.URL+"/confirm/"+strings.Join([]string{"2", parts[1], parts[2], parts[3]}, "."), http.StatusBadRequest, "not valid")
-	expect("forged mac", h.srv.URL+"/confirm/"+strings.Join([]string{parts[0], parts[1], parts[2], "AAAAAAAAAAAAAAAAAAAAAA"}, "."), http.StatusBadRequest, "not valid")
-	expect("extended expiry", h.srv.URL+"/confirm/"+strings.Join([]string{parts[0], parts[1], "99999999999", parts[3]}, "."), http.StatusBadRequest, "not valid")
+	expect("forged id", h.srv.URL+"/confirm/"+strings.Join([]string{"2", parts[1], parts[2], parts[3], parts[4]}, "."), http.StatusBadRequest, "not valid")
+	expect("forged mac", h.srv.URL+"/confirm/"+strings.Join([]string{parts[0], parts[1], parts[2], parts[3], "AAAAAAAAAAAAAAAAAAAAAA"}, "."), http.StatusBadRequest, "not valid")
+	expect("extended expiry", h.srv.URL+"/confirm/"+strings.Join([]string{parts[0], parts[1], "99999999999", parts[3], parts[4]}, "."), http.StatusBadRequest, "not valid")
 	expect("confirm token to withdraw", h.srv.URL+"/withdraw/"+tok, http.StatusBadRequest, "not valid")
 	expect("garbage", h.srv.URL+"/confirm/hello", http.StatusBadRequest, "not valid")
 
