@@ -100,6 +100,9 @@ func TestAPIRefusesBadLetters(t *testing.T) {
 	}{
 		{"not JSON", "/api/campaigns/1/letters", "application/json", "name=Jane", http.StatusBadRequest, "bad_request"},
 		{"unknown field", "/api/campaigns/1/letters", "application/json", `{"name":"Jane","bcc":"x"}`, http.StatusBadRequest, "bad_request"},
+		{"a number for a name", "/api/campaigns/1/letters", "application/json", `{"name":5}`, http.StatusBadRequest, "bad_request"},
+		{"a list, not an object", "/api/campaigns/1/letters", "application/json", `[1]`, http.StatusBadRequest, "bad_request"},
+		{"cut short", "/api/campaigns/1/letters", "application/json", `{"name":"Ja`, http.StatusBadRequest, "bad_request"},
 		{"a form, not JSON", "/api/campaigns/1/letters", "application/x-www-form-urlencoded", "name=Jane", http.StatusUnsupportedMediaType, "unsupported_media_type"},
 		{"too large", "/api/campaigns/1/letters", "application/json", `{"message":"` + strings.Repeat("x", 70<<10) + `"}`, http.StatusRequestEntityTooLarge, "too_large"},
 		{"unknown campaign", "/api/campaigns/99/letters", "application/json", `{}`, http.StatusNotFound, "no_campaign"},
@@ -111,7 +114,24 @@ func TestAPIRefusesBadLetters(t *testing.T) {
 			if status != tt.status || !strings.Contains(body, `"error":"`+tt.errCode+`"`) {
 				t.Errorf("%d %s, want %d %s", status, body, tt.status, tt.errCode)
 			}
+			// The public API says what is wrong in its own words: nothing
+			// of the program's insides (Go types, package prefixes).
+			for _, inside := range []string{"Go struct", "json:", "store:", "supporters:", "supporters.Form", "unexpected EOF"} {
+				if strings.Contains(body, inside) {
+					t.Errorf("the answer %s shows %q", body, inside)
+				}
+			}
 		})
+	}
+
+	for body, want := range map[string]string{
+		`{"name":5}`:                "the body is not a letter in JSON: \"name\" must be a string",
+		`{"name":"Jane","bcc":"x"}`: "the body is not a letter in JSON: unknown field \"bcc\"",
+		`{"name":"Ja`:               "the body is not a letter in JSON: the body is empty or cut short",
+	} {
+		if _, got := raw("/api/campaigns/1/letters", "application/json", body); !strings.Contains(got, `"message":"`+strings.ReplaceAll(want, `"`, `\"`)+`"`) {
+			t.Errorf("%s: %s, want the message %s", body, got, want)
+		}
 	}
 
 	// The honeypot: looks accepted, stores nothing.
