@@ -825,3 +825,42 @@ func TestSchedulerMendsStrandedLetters(t *testing.T) {
 		t.Errorf("the letter left mid-send is %s, want uncertain", l.State)
 	}
 }
+
+// racingStore is a store on which another scheduler queues a started
+// wave's letters the moment it is marked started, as "outreach run" does
+// while "wave create --start" runs.
+type racingStore struct {
+	*store.SQLite
+	other *Scheduler
+}
+
+func (r racingStore) StartWave(ctx context.Context, id int64) (campaign.Wave, error) {
+	w, err := r.SQLite.StartWave(ctx, id)
+	if err == nil {
+		_, err = r.other.queuePlanned(ctx, store.LetterFilter{WaveID: id, States: []campaign.LetterState{campaign.Planned}})
+	}
+	return w, err
+}
+
+// TestStartWaveCountsLettersQueuedMeanwhile: when a running scheduler
+// queues a wave's letters while it is being started, the start still
+// reports them queued (it said "0 letters queued" and staff were told
+// nothing went), and starting it again reports nothing queued.
+func TestStartWaveCountsLettersQueuedMeanwhile(t *testing.T) {
+	h := newHarness(t)
+	h.seed(4, false)
+	ctx := context.Background()
+	now := time.Now()
+	w, _ := h.createWave(WaveSpec{At: now.Add(time.Hour)}, now)
+	sched := &Scheduler{Store: racingStore{SQLite: h.st, other: h.sched}, Queue: h.queue, Log: quietLog(), Parallel: 2}
+	n, err := sched.StartWave(ctx, w.ID)
+	if err != nil || n != 4 {
+		t.Fatalf("start: %d letters queued, %v; want 4", n, err)
+	}
+	if c, _ := h.st.LetterCounts(ctx, w.ID); c[campaign.Queued] != 4 {
+		t.Errorf("letters %v, want 4 queued", c)
+	}
+	if n, err := h.sched.StartWave(ctx, w.ID); err != nil || n != 0 {
+		t.Errorf("starting again: %d letters queued, %v; want 0", n, err)
+	}
+}

@@ -17,6 +17,7 @@ type SchedulerStore interface {
 	Wave(ctx context.Context, id int64) (campaign.Wave, error)
 	StartWave(ctx context.Context, id int64) (campaign.Wave, error)
 	CancelWave(ctx context.Context, id int64) (int, error)
+	LetterCounts(ctx context.Context, waveID int64) (map[campaign.LetterState]int, error)
 	Letters(ctx context.Context, f store.LetterFilter) ([]campaign.Letter, error)
 	MarkQueued(ctx context.Context, ids []string) (int, error)
 	Resend(ctx context.Context, id string) (campaign.Letter, error)
@@ -48,12 +49,28 @@ type Scheduler struct {
 const batchSize = 500
 
 // StartWave marks a wave started and queues its planned letters. Starting a
-// started wave again queues only what is still planned: nothing twice.
+// started wave again queues only what is still planned: nothing twice. It
+// returns how many letters left "planned" for the queue while it ran: a
+// scheduler running elsewhere may queue some of them first, once the wave
+// is marked started, and those count too.
 func (s *Scheduler) StartWave(ctx context.Context, id int64) (int, error) {
+	before, err := s.Store.LetterCounts(ctx, id)
+	if err != nil {
+		return 0, err
+	}
 	if _, err := s.Store.StartWave(ctx, id); err != nil {
 		return 0, err
 	}
-	return s.queuePlanned(ctx, store.LetterFilter{WaveID: id, States: []campaign.LetterState{campaign.Planned}})
+	if _, err := s.queuePlanned(ctx, store.LetterFilter{WaveID: id, States: []campaign.LetterState{campaign.Planned}}); err != nil {
+		return 0, err
+	}
+	after, err := s.Store.LetterCounts(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	// Letters cancelled meanwhile left "planned" too, but not for the queue.
+	cancelled := after[campaign.Cancelled] - before[campaign.Cancelled]
+	return before[campaign.Planned] - after[campaign.Planned] - cancelled, nil
 }
 
 // queuePlanned enqueues the planned letters f selects, then marks those
