@@ -813,8 +813,13 @@ func TestNewStoreOnOldRedis(t *testing.T) {
 	if _, err := h.sched.StartWave(context.Background(), w.ID); err != nil {
 		t.Fatal(err)
 	}
-	h.worker(2, nil)
+	old := h.worker(2, nil)
 	h.waitDone(w.ID, 30*time.Second)
+	// The old store's worker goes with it: left running on the same queue
+	// it could take a task of the new store, find the letter of that id
+	// sent in its own store and drop the task, leaving the new letter
+	// queued.
+	old.Shutdown()
 
 	// A new store, the same Redis, the same letter ids.
 	h2 := newHarness(t)
