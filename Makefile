@@ -19,14 +19,15 @@ build:
 run: build
 	BIN=$(BIN) scripts/run.sh
 
-# Stop what `make run` started.
+# Stop what `make run` started; its Redis goes with its keys and files.
 stop:
 	-@[ -f $(VAR)/outreach.pid ] && kill $$(cat $(VAR)/outreach.pid) 2>/dev/null; rm -f $(VAR)/outreach.pid
 	scripts/dev-services.sh stop
 
-# Install what tests and `make run` need (Debian packages, Mailpit).
+# Install what tests and `make run` need (Debian packages, Mailpit; `make
+# run` itself installs only what running needs: no browser).
 deps:
-	scripts/deps.sh
+	scripts/deps.sh test
 
 # Everything CI runs: vet, the gofmt check, every test with the race
 # detector (which needs cgo, whatever the build uses), a short fuzz of the

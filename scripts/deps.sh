@@ -1,9 +1,21 @@
 #!/usr/bin/env bash
-# Installs, when missing, what the integration tests and `make run` need:
-# Debian's redis-server, dovecot-imapd and chromium, and Mailpit built from
-# source into var/bin/mailpit. Safe to run again: what is there is left alone.
-# One line per thing; apt-get and go output only when they fail.
+# Installs, when missing, what `make run` or the tests need:
+#   scripts/deps.sh run    Debian's redis-server and dovecot-imapd, and
+#                          Mailpit built from source into var/bin/mailpit
+#   scripts/deps.sh test   the same and chromium, for the browser tests
+#                          (the default)
+# Safe to run again: what is there is left alone. One line per thing;
+# apt-get and go output only when they fail.
 set -euo pipefail
+
+case ${1:-test} in
+run) packages=(redis-server dovecot-imapd) ;;
+test) packages=(redis-server dovecot-imapd chromium) ;;
+*)
+	echo "usage: $0 [run|test]" >&2
+	exit 2
+	;;
+esac
 
 MAILPIT_MODULE=github.com/axllent/mailpit
 MAILPIT_VERSION=v1.33.1 # keep in step with internal/testservers/mailpit.go
@@ -27,7 +39,7 @@ have_chromium() {
 }
 
 missing=()
-for pkg in redis-server dovecot-imapd chromium; do
+for pkg in "${packages[@]}"; do
 	case $pkg in
 	redis-server) check=have_redis ;;
 	dovecot-imapd) check=have_dovecot ;;

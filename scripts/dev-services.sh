@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Starts, stops and shows the services `make run` uses on one machine:
-#   Redis    127.0.0.1:6379   (an already running one is used as it is)
+#   Redis    127.0.0.1:16379, a server of its own (never a system Redis on
+#            6379, whose data may be someone else's), in memory only
 #   Mailpit  SMTP 127.0.0.1:1025, web UI and API http://127.0.0.1:8025
 #   Dovecot  IMAP 127.0.0.1:10143, no TLS, user campaign / campaign-dev
 # State, logs and pidfiles live under var/; var/*/where says where each
 # service this script started listens. `stop` stops only what this
-# script started. Ports can be moved with OUTREACH_DEV_REDIS_PORT,
-# OUTREACH_DEV_SMTP_PORT, OUTREACH_DEV_MAILPIT_HTTP_PORT and
-# OUTREACH_DEV_IMAP_PORT.
+# script started; Redis's directory (var/redis) goes with it, and its keys
+# with the server, since it never writes them to disk. Ports can be moved
+# with OUTREACH_DEV_REDIS_PORT, OUTREACH_DEV_SMTP_PORT,
+# OUTREACH_DEV_MAILPIT_HTTP_PORT and OUTREACH_DEV_IMAP_PORT.
+#
+# Usage: dev-services.sh start|stop|status [redis|mailpit|dovecot]...
+# (all three when none is named).
 #
 # Exit status: 0 when Redis and Mailpit run (Dovecot is optional: when it
 # cannot start, one line says so and the caller decides); 1 otherwise.
@@ -18,7 +23,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 VAR=$ROOT/var
 
-REDIS_PORT=${OUTREACH_DEV_REDIS_PORT:-6379}
+REDIS_PORT=${OUTREACH_DEV_REDIS_PORT:-16379}
 SMTP_PORT=${OUTREACH_DEV_SMTP_PORT:-1025}
 MAILPIT_HTTP_PORT=${OUTREACH_DEV_MAILPIT_HTTP_PORT:-8025}
 IMAP_PORT=${OUTREACH_DEV_IMAP_PORT:-10143}
@@ -112,12 +117,10 @@ start_redis() {
 		say "redis: already running (pid $pid) on $(cat "$REDIS_DIR/where")"
 		return 0
 	fi
-	if redis_ping "$REDIS_PORT" 2>/dev/null; then
-		say "redis: using the server already answering on 127.0.0.1:$REDIS_PORT"
-		return 0
-	fi
+	# Someone else's server, Redis or not, is never used: its data would
+	# mix with ours, and `stop` could not take ours away.
 	if port_open "$REDIS_PORT"; then
-		say "redis: 127.0.0.1:$REDIS_PORT is taken by something that is not Redis; set OUTREACH_DEV_REDIS_PORT" >&2
+		say "redis: 127.0.0.1:$REDIS_PORT is taken by another program; set OUTREACH_DEV_REDIS_PORT" >&2
 		return 1
 	fi
 	local bin
@@ -314,52 +317,100 @@ start_dovecot() {
 
 # --- commands -----------------------------------------------------------------
 
+# services: the names given after the command, or all three.
+services() {
+	if [ $# -eq 0 ]; then
+		echo redis mailpit dovecot
+		return
+	fi
+	echo "$@"
+}
+
 cmd_start() {
-	local rc=0
-	start_redis || rc=1
-	start_mailpit || rc=1
-	start_dovecot
+	local rc=0 s
+	for s in $(services "$@"); do
+		case $s in
+		redis) start_redis || rc=1 ;;
+		mailpit) start_mailpit || rc=1 ;;
+		dovecot) start_dovecot ;;
+		esac
+	done
 	return "$rc"
 }
 
+stop_redis() {
+	if stop_pid redis-server "$REDIS_DIR/redis.pid"; then
+		say "redis: stopped; its keys are gone with it"
+	else
+		say "redis: was not running (from this script)"
+	fi
+	# Its log, pidfile and address: nothing of it is left (it never
+	# wrote its keys to disk).
+	rm -rf "$REDIS_DIR"
+}
+
 cmd_stop() {
-	stop_pid mailpit "$MAILPIT_DIR/mailpit.pid" && say "mailpit: stopped" || say "mailpit: was not running (from this script)"
-	stop_pid dovecot "$DOVECOT_DIR/dovecot.pid" && say "dovecot: stopped" || say "dovecot: was not running (from this script)"
-	stop_pid redis-server "$REDIS_DIR/redis.pid" && say "redis: stopped" || say "redis: not started by this script, left alone"
+	local s
+	for s in $(services "$@"); do
+		case $s in
+		redis) stop_redis ;;
+		mailpit) stop_pid mailpit "$MAILPIT_DIR/mailpit.pid" && say "mailpit: stopped" || say "mailpit: was not running (from this script)" ;;
+		dovecot) stop_pid dovecot "$DOVECOT_DIR/dovecot.pid" && say "dovecot: stopped" || say "dovecot: was not running (from this script)" ;;
+		esac
+	done
 	return 0
 }
 
 cmd_status() {
-	local rc=0 pid
-	if pid=$(pid_of redis-server "$REDIS_DIR/redis.pid"); then
-		say "redis: running (pid $pid, ours) on $(cat "$REDIS_DIR/where"), log var/redis/redis.log"
-	elif redis_ping "$REDIS_PORT" 2>/dev/null; then
-		say "redis: running on 127.0.0.1:$REDIS_PORT (not started by this script)"
-	else
-		say "redis: not running (127.0.0.1:$REDIS_PORT)"
-		rc=3
-	fi
-	if pid=$(pid_of mailpit "$MAILPIT_DIR/mailpit.pid"); then
-		say "mailpit: running (pid $pid), $(cat "$MAILPIT_DIR/where"), log var/mailpit/mailpit.log"
-	else
-		say "mailpit: not running"
-		rc=3
-	fi
-	if pid=$(pid_of dovecot "$DOVECOT_DIR/dovecot.pid"); then
-		say "dovecot: running (pid $pid), $(cat "$DOVECOT_DIR/where"), log var/dovecot/dovecot.log"
-	else
-		say "dovecot: not running"
-		rc=3
-	fi
+	local rc=0 pid s
+	for s in $(services "$@"); do
+		case $s in
+		redis)
+			if pid=$(pid_of redis-server "$REDIS_DIR/redis.pid"); then
+				say "redis: running (pid $pid) on $(cat "$REDIS_DIR/where"), log var/redis/redis.log"
+			else
+				say "redis: not running (127.0.0.1:$REDIS_PORT)"
+				rc=3
+			fi
+			;;
+		mailpit)
+			if pid=$(pid_of mailpit "$MAILPIT_DIR/mailpit.pid"); then
+				say "mailpit: running (pid $pid), $(cat "$MAILPIT_DIR/where"), log var/mailpit/mailpit.log"
+			else
+				say "mailpit: not running"
+				rc=3
+			fi
+			;;
+		dovecot)
+			if pid=$(pid_of dovecot "$DOVECOT_DIR/dovecot.pid"); then
+				say "dovecot: running (pid $pid), $(cat "$DOVECOT_DIR/where"), log var/dovecot/dovecot.log"
+			else
+				say "dovecot: not running"
+				rc=3
+			fi
+			;;
+		esac
+	done
 	return "$rc"
 }
 
-case ${1:-} in
-start) cmd_start ;;
-stop) cmd_stop ;;
-status) cmd_status ;;
+command=${1:-}
+[ $# -gt 0 ] && shift
+for s in "$@"; do
+	case $s in
+	redis | mailpit | dovecot) ;;
+	*)
+		echo "$0: unknown service $s (redis, mailpit, dovecot)" >&2
+		exit 2
+		;;
+	esac
+done
+case $command in
+start) cmd_start "$@" ;;
+stop) cmd_stop "$@" ;;
+status) cmd_status "$@" ;;
 *)
-	echo "usage: $0 start|stop|status" >&2
+	echo "usage: $0 start|stop|status [redis|mailpit|dovecot]..." >&2
 	exit 2
 	;;
 esac

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make run`: try outreach on this machine with nothing reaching a real
-# mayor. Starts Redis (if none answers), Mailpit as the SMTP server and
+# mayor. Starts a Redis of its own, Mailpit as the SMTP server and
 # Dovecot as the campaign mailbox (scripts/dev-services.sh), imports the
 # twinning table and the example contacts into var/, starts `outreach run`
 # (scheduler, worker and reply poller) in the background, sends a first wave
@@ -14,7 +14,8 @@ BIN=${BIN:-bin/outreach}
 export OUTREACH_STORE_PATH=${OUTREACH_STORE_PATH:-var/outreach.db}
 # Mailpit from dev-services.sh; no rate limit worth waiting for on a trial.
 export OUTREACH_SMTP_HOST=127.0.0.1 OUTREACH_SMTP_PORT=${OUTREACH_DEV_SMTP_PORT:-1025} OUTREACH_SMTP_TLS=none
-export OUTREACH_REDIS_ADDR=127.0.0.1:${OUTREACH_DEV_REDIS_PORT:-6379}
+# Redis of its own under var/ (dev-services.sh), apart from any system Redis.
+export OUTREACH_REDIS_ADDR=127.0.0.1:${OUTREACH_DEV_REDIS_PORT:-16379}
 export OUTREACH_SENDING_PER_MINUTE=${OUTREACH_SENDING_PER_MINUTE:-600}
 export OUTREACH_SENDING_PER_DOMAIN_PER_MINUTE=${OUTREACH_SENDING_PER_DOMAIN_PER_MINUTE:-60}
 export OUTREACH_SENDING_SCHEDULER_INTERVAL=2s
@@ -22,7 +23,8 @@ export OUTREACH_SENDING_SCHEDULER_INTERVAL=2s
 export OUTREACH_WEB_LISTEN=${OUTREACH_WEB_LISTEN:-127.0.0.1:8080}
 export OUTREACH_WEB_BASE_URL=${OUTREACH_WEB_BASE_URL:-http://$OUTREACH_WEB_LISTEN}
 
-scripts/deps.sh
+# What running needs; the browser is for tests only.
+scripts/deps.sh run
 scripts/dev-services.sh start
 mkdir -p var
 

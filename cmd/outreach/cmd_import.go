@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -25,8 +26,9 @@ func (a *app) importCommand() *cobra.Command {
   - the CSV of config/sister-cities.csv (header: ` + strings.Join(cities.TableHeader, ",") + `);
   - the campaign page's text as pasted, with everything around the table.
 
-Both give the same store contents. The file is checked whole first: a bad row
-is reported as FILE:LINE: field: reason, and nothing of the file is imported.
+Both give the same store contents. The file is checked whole first: every bad
+row is reported, one line each (FILE:LINE: field: reason; after ` + strconv.Itoa(cities.MaxReported) + `, a count
+of the rest), and nothing of the file is imported.
 Importing the same file again changes nothing; dates and notes already
 recorded are kept where the file leaves them empty.`,
 		Args: exactArgs(1, "FILE"),
@@ -60,7 +62,8 @@ table prints it, is one of the row's spellings, separated by "|"
 share an address are one target, which gets one letter naming all its
 partners. An empty language defaults from the place (Italy: it, Quebec: fr,
 else en) and an empty time zone from the city. A row without an address
-leaves its campaigns without an office. Import the cities first.`,
+leaves its campaigns without an office. Import the cities first. As for the
+cities, every bad row is reported and nothing of a bad file is imported.`,
 		Args: exactArgs(1, "FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"time"
@@ -14,14 +15,17 @@ import (
 
 func (a *app) previewCommand() *cobra.Command {
 	var email, city, lang, tpl string
+	var text bool
 	cmd := &cobra.Command{
-		Use:   "preview (--target EMAIL | --city NAME) [--lang xx] [--template NAME]",
+		Use:   "preview (--target EMAIL | --city NAME) [--lang xx] [--template NAME] [--text]",
 		Short: "Print the full MIME message a letter to one office would be, without sending it",
 		Long: `Print the complete message (headers, plain-text part and HTML part) that a
 letter to one mayor's office would be, without sending anything. The office is
 chosen by its address (--target) or by its city (--city, as the table or the
 contacts file names it). --lang renders it in another language than the
-office's. The Message-ID is the one a letter with id "preview-tID" would get.`,
+office's. The Message-ID is the one a letter with id "preview-tID" would get.
+--text prints it as a person reads it instead: the headers that matter,
+decoded, and each part (plain text, then HTML) decoded from quoted-printable.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -54,14 +58,22 @@ office's. The Message-ID is the one a letter with id "preview-tID" would get.`,
 			if err != nil {
 				return err
 			}
-			_, err = msg.WriteTo(a.stdout)
-			return err
+			if !text {
+				_, err = msg.WriteTo(a.stdout)
+				return err
+			}
+			var raw bytes.Buffer
+			if _, err := msg.WriteTo(&raw); err != nil {
+				return err
+			}
+			return letter.Readable(a.stdout, &raw)
 		},
 	}
 	cmd.Flags().StringVar(&email, "target", "", "the office's e-mail address")
 	cmd.Flags().StringVar(&city, "city", "", "the office's city")
 	cmd.Flags().StringVar(&lang, "lang", "", "language to render in (en, it, fr); default the office's")
 	cmd.Flags().StringVar(&tpl, "template", "appeal", "letter template")
+	cmd.Flags().BoolVar(&text, "text", false, "print the headers and parts decoded, not the raw MIME")
 	return cmd
 }
 

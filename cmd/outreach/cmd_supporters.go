@@ -98,10 +98,12 @@ still counted); with each campaign's delivery mode and whether it is held.`,
 					Total     store.SupporterStats `json:"total"`
 				}{rows, total})
 			}
-			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-			fmt.Fprintln(tw, "CAMPAIGN\tCITY\tOFFICE\tDELIVERY\tSIGNED\tPENDING\tCONFIRMED\tDELIVERED\tWAITING\tUNDELIVERED\tWITHDRAWN\tEXPIRED\t")
+			// Left-aligned: right alignment would push each heading away from
+			// the start of its column.
+			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "CAMPAIGN\tCITY\tOFFICE\tDELIVERY\tSIGNED\tPENDING\tCONFIRMED\tDELIVERED\tWAITING\tUNDELIVERED\tWITHDRAWN\tEXPIRED")
 			line := func(id, city, office, mode string, c store.SupporterStats) {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", id, city, office, mode,
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", id, city, office, mode,
 					c.Signed, c.Pending, c.Confirmed, c.Delivered, c.Waiting, c.Undelivered, c.Withdrawn, c.Expired)
 			}
 			for _, r := range rows {

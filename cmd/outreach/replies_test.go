@@ -159,7 +159,7 @@ func TestRepliesEndToEnd(t *testing.T) {
 		"Subject: RE: "+ot.Subject+"\r\nDate: "+now.Format(time.RFC1123Z)+"\r\nMessage-ID: <ottawa-1@ottawa.example>\r\n"+
 		"Thread-Index: AQHadCk1kZ2zQ1b2M0uY3Q==\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"+
 		"The Mayor supports your appeal and has written to Seoul.\r\n\r\n________________________________\r\n"+
-		"From: Sister City Campaign <campaign@outreach.example>\r\nSent: Tuesday, July 25, 2017 9:00 AM\r\n"+
+		"From: Sister City Campaign <campaign@outreach.example>\r\nSent: "+ot.SentAt.Format("Monday, January 2, 2006 3:04 PM")+"\r\n"+
 		"To: Office of the Mayor <mayor@ottawa.example>\r\nSubject: "+ot.Subject+"\r\n\r\n"+
 		strings.ReplaceAll(ot.Text, "\n", "\r\n")))
 	// Calgary's council writes from another address of the city, with

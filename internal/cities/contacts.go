@@ -48,38 +48,38 @@ func ReadContacts(r io.Reader, cs []campaign.Campaign) (Contacts, error) {
 	cr.FieldsPerRecord = len(ContactsHeader)
 	byEmail := map[string]int{}     // lower-cased address -> index in out.Contacts
 	claimedBy := map[int64]string{} // campaign id -> address of the row that claims it
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
+	claim := func(ids []int64, key string) {
+		for _, id := range ids {
+			claimedBy[id] = key
 		}
-		if err != nil {
-			return out, csvErr(err)
-		}
-		line, _ := cr.FieldPos(0)
+	}
+	// row reads one record; a bad row changes nothing of out, byEmail or
+	// claimedBy, so that the rows after it are checked as if it were not
+	// there.
+	row := func(line int, rec []string) error {
 		f := map[string]string{}
 		for i, name := range ContactsHeader {
 			f[name] = strings.TrimSpace(rec[i])
 		}
 		for _, name := range ContactsHeader {
 			if err := campaign.CheckHeaderText(f[name]); err != nil {
-				return out, lineErr(line, name, "%v", err)
+				return lineErr(line, name, "%v", err)
 			}
 		}
 		if f["country"] == "" {
-			return out, lineErr(line, "country", "missing")
+			return lineErr(line, "country", "missing")
 		}
 		spellings := splitSpellings(f["city"])
 		if len(spellings) == 0 {
-			return out, lineErr(line, "city", "missing")
+			return lineErr(line, "city", "missing")
 		}
 		matched, err := matchCampaigns(cs, f["country"], spellings)
 		if err != nil {
-			return out, lineErr(line, "city", "%v", err)
+			return lineErr(line, "city", "%v", err)
 		}
 		if f["email"] == "" {
 			out.NoAddress = append(out.NoAddress, matched...)
-			continue
+			return nil
 		}
 		email := f["email"]
 		key := strings.ToLower(email)
@@ -87,9 +87,8 @@ func ReadContacts(r io.Reader, cs []campaign.Campaign) (Contacts, error) {
 		var ids []int64
 		for _, c := range matched {
 			if other, ok := claimedBy[c.ID]; ok && other != key {
-				return out, lineErr(line, "city", "%s (campaign %d) is already the office of %s", c.City, c.ID, other)
+				return lineErr(line, "city", "%s (campaign %d) is already the office of %s", c.City, c.ID, other)
 			}
-			claimedBy[c.ID] = key
 			ids = append(ids, c.ID)
 			places = append(places, c.City)
 		}
@@ -102,24 +101,50 @@ func ReadContacts(r io.Reader, cs []campaign.Campaign) (Contacts, error) {
 		}
 		if t.TimeZone == "" {
 			if t.TimeZone = defaultTimeZone(t.Country, places); t.TimeZone == "" {
-				return out, lineErr(line, "timezone", "cannot tell the time zone of %s, %s: give one (such as Europe/Rome)", t.City, t.Country)
+				return lineErr(line, "timezone", "cannot tell the time zone of %s, %s: give one (such as Europe/Rome)", t.City, t.Country)
 			}
 		}
 		if err := t.Validate(); err != nil {
-			return out, fieldLineErr(line, err)
+			return fieldLineErr(line, err)
 		}
 		// Campaigns whose cities share an office address are one target:
 		// a second row with the same address adds its campaigns to it.
 		if i, ok := byEmail[key]; ok {
 			prev := &out.Contacts[i]
 			if !sameOffice(prev.Target, t) {
-				return out, lineErr(line, "email", "%s is already the address of %s (%s) with other details", email, prev.Target.City, prev.Target.Office)
+				return lineErr(line, "email", "%s is already the address of %s (%s) with other details", email, prev.Target.City, prev.Target.Office)
 			}
 			prev.CampaignIDs = append(prev.CampaignIDs, ids...)
-			continue
+			claim(ids, key)
+			return nil
 		}
+		claim(ids, key)
 		byEmail[key] = len(out.Contacts)
 		out.Contacts = append(out.Contacts, store.Contact{Target: t, CampaignIDs: ids})
+		return nil
+	}
+	var bad lineErrors
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			if err := bad.add(csvErr(err)); err != nil {
+				return out, err
+			}
+			if errors.Is(err, csv.ErrFieldCount) {
+				continue // the next record is read as usual
+			}
+			break // a broken quote: what follows cannot be trusted
+		}
+		line, _ := cr.FieldPos(0)
+		if err := bad.add(row(line, rec)); err != nil {
+			return out, err
+		}
+	}
+	if err := bad.err(); err != nil {
+		return Contacts{}, err
 	}
 	return out, nil
 }

@@ -7,6 +7,8 @@ package cities
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/outreach-campaign/outreach/internal/campaign"
 )
@@ -44,9 +46,83 @@ func fieldLineErr(line int, err error) error {
 	return &LineError{Line: line, Reason: err.Error()}
 }
 
-// WithFile names the file in a LineError, so that the message reads
-// FILE:LINE: reason. Other errors are returned unchanged.
+// MaxReported is how many bad lines an error spells out; the rest are
+// counted.
+const MaxReported = 20
+
+// LineErrors is every bad line of a file, in line order. errors.As finds
+// the first as a *LineError.
+type LineErrors []*LineError
+
+func (es LineErrors) Error() string {
+	var b strings.Builder
+	for i, e := range es {
+		if i == MaxReported {
+			fmt.Fprintf(&b, "\nand %d more", len(es)-MaxReported)
+			break
+		}
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(e.Error())
+	}
+	return b.String()
+}
+
+func (es LineErrors) Unwrap() []error {
+	out := make([]error, len(es))
+	for i, e := range es {
+		out[i] = e
+	}
+	return out
+}
+
+// lineErrors collects the bad lines of a file, so that one reading
+// reports them all rather than the first.
+type lineErrors struct{ es LineErrors }
+
+// add records err, a *LineError or LineErrors; any other error is
+// returned, for the reader to stop at.
+func (c *lineErrors) add(err error) error {
+	var le *LineError
+	var les LineErrors
+	switch {
+	case err == nil:
+	case errors.As(err, &les):
+		c.es = append(c.es, les...)
+	case errors.As(err, &le):
+		c.es = append(c.es, le)
+	default:
+		return err
+	}
+	return nil
+}
+
+// err is the bad lines found, sorted by line, or nil.
+func (c *lineErrors) err() error {
+	if len(c.es) == 0 {
+		return nil
+	}
+	slices.SortStableFunc(c.es, func(a, b *LineError) int { return a.Line - b.Line })
+	return c.es
+}
+
+// WithFile names the file in a LineError, or in each of LineErrors, so
+// that the message reads FILE:LINE: reason. Other errors are returned
+// unchanged.
 func WithFile(err error, file string) error {
+	var les LineErrors
+	if errors.As(err, &les) {
+		out := make(LineErrors, len(les))
+		for i, le := range les {
+			c := *le
+			if c.File == "" {
+				c.File = file
+			}
+			out[i] = &c
+		}
+		return out
+	}
 	var le *LineError
 	if errors.As(err, &le) && le.File == "" {
 		c := *le

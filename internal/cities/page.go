@@ -41,6 +41,8 @@ func readPage(data []byte) ([]campaign.Campaign, error) {
 		lines   []int
 		inTable bool
 		lineNo  int
+		row     int64 // the row's position in the table: its id
+		bad     lineErrors
 	)
 	for sc.Scan() {
 		lineNo++
@@ -50,14 +52,18 @@ func readPage(data []byte) ([]campaign.Campaign, error) {
 			continue
 		}
 		if text == "" {
-			if len(cs) > 0 {
+			if row > 0 {
 				break // the table ends at the first blank line after its rows
 			}
 			continue
 		}
-		c, err := pageRowCampaign(lineNo, int64(len(cs)+1), text)
+		row++
+		c, err := pageRowCampaign(lineNo, row, text)
 		if err != nil {
-			return nil, err
+			if err := bad.add(err); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		cs = append(cs, c)
 		lines = append(lines, lineNo)
@@ -68,7 +74,12 @@ func readPage(data []byte) ([]campaign.Campaign, error) {
 	if !inTable {
 		return nil, fmt.Errorf("cities: neither the table's CSV header (%s) nor the campaign page's table header (\"No. Korean Local Government ...\") was found", strings.Join(TableHeader, ","))
 	}
-	if err := checkTable(cs, lines); err != nil {
+	if len(bad.es) == 0 || len(cs) > 0 {
+		if err := bad.add(checkTable(cs, lines)); err != nil {
+			return nil, err
+		}
+	}
+	if err := bad.err(); err != nil {
 		return nil, err
 	}
 	return cs, nil

@@ -43,23 +43,38 @@ func readTableCSV(data []byte) ([]campaign.Campaign, error) {
 	}
 	var cs []campaign.Campaign
 	var lines []int
+	var bad lineErrors
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return nil, csvErr(err)
+			if err := bad.add(csvErr(err)); err != nil {
+				return nil, err
+			}
+			if errors.Is(err, csv.ErrFieldCount) {
+				continue // the next record is read as usual
+			}
+			break // a broken quote: what follows cannot be trusted
 		}
 		line, _ := cr.FieldPos(0)
 		c, err := tableRow(line, rec)
 		if err != nil {
-			return nil, err
+			if err := bad.add(err); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		lines = append(lines, line)
 		cs = append(cs, c)
 	}
-	if err := checkTable(cs, lines); err != nil {
+	if len(bad.es) == 0 || len(cs) > 0 {
+		if err := bad.add(checkTable(cs, lines)); err != nil {
+			return nil, err
+		}
+	}
+	if err := bad.err(); err != nil {
 		return nil, err
 	}
 	return cs, nil
@@ -121,18 +136,21 @@ func checkTable(cs []campaign.Campaign, lines []int) error {
 	}
 	ids := map[int64]bool{}
 	twins := map[string]int64{}
+	var bad lineErrors
 	for i, c := range cs {
 		if ids[c.ID] {
-			return lineErr(lines[i], "id", "%d is used twice", c.ID)
+			bad.add(lineErr(lines[i], "id", "%d is used twice", c.ID))
+			continue
 		}
 		ids[c.ID] = true
 		key := strings.ToLower(c.Partner.String() + "\x00" + c.Country + "\x00" + c.City)
 		if other, ok := twins[key]; ok {
-			return lineErr(lines[i], "", "%s and %s are already twinned (row id %d)", c.Partner, c.City, other)
+			bad.add(lineErr(lines[i], "", "%s and %s are already twinned (row id %d)", c.Partner, c.City, other))
+			continue
 		}
 		twins[key] = c.ID
 	}
-	return nil
+	return bad.err()
 }
 
 // csvErr turns encoding/csv's positioned errors into LineErrors.

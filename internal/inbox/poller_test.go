@@ -104,7 +104,7 @@ func messageID(raw []byte) string {
 // name gives one without a Message-ID.
 func mail(name string, body string) []byte {
 	h := "From: Mayor <mayor@office.example>\r\nTo: campaign@outreach.example\r\nSubject: Re: appeal " + name +
-		"\r\nDate: Wed, 2 Aug 2017 10:00:00 +0200\r\n"
+		"\r\nDate: " + time.Now().Format(time.RFC1123Z) + "\r\n"
 	if name != "" {
 		h += "Message-ID: <" + name + "@office.example>\r\n"
 	}
@@ -196,7 +196,19 @@ func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool)
 // once, and the store holds one reply for each.
 func (h *harness) checkOnce(names []string) {
 	h.t.Helper()
-	counts := h.handler.counts()
+	// The wrapper counts a batch once the recorder has committed it, so
+	// the store (which waitReplies watches) may hold the last batch before
+	// it is counted: wait for the count itself.
+	var counts map[string]int
+	waitFor(h.t, 30*time.Second, "count of every message handed over", func() bool {
+		counts = h.handler.counts()
+		for _, n := range names {
+			if counts[n+"@office.example"] == 0 {
+				return false
+			}
+		}
+		return true
+	})
 	for _, n := range names {
 		if c := counts[n+"@office.example"]; c != 1 {
 			h.t.Errorf("%s processed %d times, want once", n, c)

@@ -432,13 +432,11 @@ func TestCancelledWaveSendsNothing(t *testing.T) {
 	}
 }
 
-// TestScheduledWaves checks, with an injected clock, when letters of a wave
-// at a set time and of a wave at local time are due, and that their tasks
-// wait in Redis until then.
-func TestScheduledWaves(t *testing.T) {
-	h := newHarness(t)
+// fourZones stores four campaigns in Canada whose offices are in four time
+// zones: Toronto, Perth, Rome and Vancouver.
+func fourZones(t testing.TB, st *store.SQLite) {
+	t.Helper()
 	ctx := context.Background()
-	// Offices in four zones.
 	cs := []campaign.Campaign{}
 	var contacts []store.Contact
 	for i, z := range []struct{ city, tz string }{
@@ -450,15 +448,34 @@ func TestScheduledWaves(t *testing.T) {
 		contacts = append(contacts, store.Contact{Target: campaign.Target{Email: strings.ToLower(z.city) + "@mayor.example",
 			Country: "Canada", City: z.city, Language: "en", TimeZone: z.tz}, CampaignIDs: []int64{id}})
 	}
-	if _, err := h.st.ImportCampaigns(ctx, cs); err != nil {
+	if _, err := st.ImportCampaigns(ctx, cs); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.st.ImportContacts(ctx, contacts); err != nil {
+	if _, err := st.ImportContacts(ctx, contacts); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestWaveSendTimes checks when the letters of a wave at local time and of
+// a wave at a set time are due. Its fixed date is safe: it touches only
+// the store and the planner, both on the injected now; Redis, which keeps
+// real time, is TestScheduledWaves's.
+func TestWaveSendTimes(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "outreach.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
 	// Friday 27 November 2026, 15:30 UTC: 10:30 in Montreal, 23:30 in
 	// Perth, 16:30 in Rome, 07:30 in Vancouver.
 	now := time.Date(2026, 11, 27, 15, 30, 0, 0, time.UTC)
+	st.Now = func() time.Time { return now }
+	fourZones(t, st)
+	tpl, err := letter.LoadTemplates(templates.FS, "")
+	if err != nil {
+		t.Fatal(err)
+	}
 	zone := func(name string) *time.Location { l, _ := time.LoadLocation(name); return l }
 	wantLocal := map[string]time.Time{
 		"montreal@mayor.example":  time.Date(2026, 11, 30, 9, 0, 0, 0, zone("America/Toronto")),   // Monday: Friday 09:00 has passed
@@ -466,27 +483,77 @@ func TestScheduledWaves(t *testing.T) {
 		"rome@mayor.example":      time.Date(2026, 11, 30, 9, 0, 0, 0, zone("Europe/Rome")),       // Monday
 		"vancouver@mayor.example": time.Date(2026, 11, 27, 9, 0, 0, 0, zone("America/Vancouver")), // today: 09:00 is still ahead
 	}
-	w, plan := h.createWave(WaveSpec{Name: "local", LocalTime: "09:00"}, now)
+	_, plan, err := CreateWave(ctx, st, tpl, WaveSpec{Name: "local", LocalTime: "09:00"}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Letters) != len(wantLocal) {
+		t.Fatalf("%d letters, want %d", len(plan.Letters), len(wantLocal))
+	}
+	for _, l := range plan.Letters {
+		if want := wantLocal[l.Email]; !l.SendAt.Equal(want) {
+			t.Errorf("%s: send at %s, want %s", l.Email, l.SendAt, want)
+		}
+	}
+	at := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+	_, plan, err = CreateWave(ctx, st, tpl, WaveSpec{Name: "at", At: at}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range plan.Letters {
+		if !l.SendAt.Equal(at) {
+			t.Errorf("%s: send at %s, want %s", l.ID, l.SendAt, at)
+		}
+	}
+	if _, _, err := CreateWave(ctx, st, tpl, WaveSpec{Name: "past", At: now.Add(-time.Hour)}, now); err == nil {
+		t.Error("a wave at a past time was created")
+	}
+}
+
+// TestScheduledWaves checks that the tasks of scheduled waves wait in Redis
+// until their letters are due. Redis and asynq keep real time, so its
+// times are built from time.Now (TestWaveSendTimes checks the times
+// themselves on a fixed date).
+func TestScheduledWaves(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	fourZones(t, h.st)
+	now := time.Now()
+	// Half past the minute of now plus half an hour: the four zones are
+	// whole hours apart from UTC, so in each of them the letter is due at
+	// least 29 minutes from now, never in the second the task is queued.
+	local := now.UTC().Add(30 * time.Minute).Format("15:04")
+	w, plan := h.createWave(WaveSpec{Name: "local", LocalTime: local}, now)
 	insp := asynq.NewInspector(h.redis)
 	defer insp.Close()
 	if _, err := h.sched.StartWave(ctx, w.ID); err != nil {
 		t.Fatal(err)
 	}
+	zones := map[string]string{"montreal@mayor.example": "America/Toronto", "perth@mayor.example": "Australia/Perth",
+		"rome@mayor.example": "Europe/Rome", "vancouver@mayor.example": "America/Vancouver"}
+	if len(plan.Letters) != len(zones) {
+		t.Fatalf("%d letters, want %d", len(plan.Letters), len(zones))
+	}
 	for _, l := range plan.Letters {
-		want := wantLocal[l.Email]
-		if !l.SendAt.Equal(want) {
-			t.Errorf("%s: send at %s, want %s", l.Email, l.SendAt, want)
+		loc, err := time.LoadLocation(zones[l.Email])
+		if err != nil {
+			t.Fatal(err)
+		}
+		day := l.SendAt.In(loc).Weekday()
+		if !l.SendAt.After(now) || l.SendAt.After(now.Add(4*24*time.Hour)) ||
+			l.SendAt.In(loc).Format("15:04") != local || day == time.Saturday || day == time.Sunday {
+			t.Errorf("%s: send at %s, want %s on a working day there, within four days of %s", l.Email, l.SendAt.In(loc), local, now)
 		}
 		info, err := insp.GetTaskInfo(QueueLetters, l.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if info.State != asynq.TaskStateScheduled || !info.NextProcessAt.Equal(want.Truncate(time.Second)) {
-			t.Errorf("%s: task %v due %s, want scheduled for %s", l.ID, info.State, info.NextProcessAt, want)
+		if info.State != asynq.TaskStateScheduled || !info.NextProcessAt.Equal(l.SendAt.Truncate(time.Second)) {
+			t.Errorf("%s: task %v due %s, want scheduled for %s", l.ID, info.State, info.NextProcessAt, l.SendAt)
 		}
 	}
 
-	at := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+	at := now.Add(50 * time.Hour).Truncate(time.Second)
 	w2, plan2 := h.createWave(WaveSpec{Name: "at", At: at}, now)
 	if _, err := h.sched.StartWave(ctx, w2.ID); err != nil {
 		t.Fatal(err)
@@ -496,12 +563,9 @@ func TestScheduledWaves(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !l.SendAt.Equal(at) || !info.NextProcessAt.Equal(at) {
-			t.Errorf("%s: send at %s, task due %s, want %s", l.ID, l.SendAt, info.NextProcessAt, at)
+		if !l.SendAt.Equal(at) || info.State != asynq.TaskStateScheduled || !info.NextProcessAt.Equal(at) {
+			t.Errorf("%s: send at %s, task %v due %s, want scheduled for %s", l.ID, l.SendAt, info.State, info.NextProcessAt, at)
 		}
-	}
-	if _, _, err := CreateWave(ctx, h.st, h.comp.Templates, WaveSpec{Name: "past", At: now.Add(-time.Hour)}, now); err == nil {
-		t.Error("a wave at a past time was created")
 	}
 }
 
@@ -749,8 +813,13 @@ func TestNewStoreOnOldRedis(t *testing.T) {
 	if _, err := h.sched.StartWave(context.Background(), w.ID); err != nil {
 		t.Fatal(err)
 	}
-	h.worker(2, nil)
+	old := h.worker(2, nil)
 	h.waitDone(w.ID, 30*time.Second)
+	// The old store's worker goes with it: left running on the same queue
+	// it could take a task of the new store, find the letter of that id
+	// sent in its own store and drop the task, leaving the new letter
+	// queued.
+	old.Shutdown()
 
 	// A new store, the same Redis, the same letter ids.
 	h2 := newHarness(t)

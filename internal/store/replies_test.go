@@ -18,6 +18,9 @@ type world struct {
 	s  *SQLite
 	w  campaign.Wave
 	ls map[string]campaign.Letter // by target city
+	// now is the store's clock: the wave is made and started an hour
+	// before sentAt; staff review after every reply of these tests.
+	now time.Time
 	// uid numbers the replies made, as a mailbox would.
 	uid uint32
 }
@@ -28,6 +31,8 @@ func newWorld(t *testing.T, followUpAfter time.Duration) *world {
 	t.Helper()
 	ctx := context.Background()
 	s := openTest(t)
+	wd := &world{t: t, s: s, ls: map[string]campaign.Letter{}, now: sentAt.Add(-time.Hour)}
+	s.Now = func() time.Time { return wd.now }
 	if _, err := s.ImportCampaigns(ctx, sample()); err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +62,7 @@ func newWorld(t *testing.T, followUpAfter time.Duration) *world {
 	if _, err := s.StartWave(ctx, w.ID); err != nil {
 		t.Fatal(err)
 	}
-	wd := &world{t: t, s: s, w: w, ls: map[string]campaign.Letter{}}
+	wd.w = w
 	for _, l := range ls {
 		if err := s.BeginSending(ctx, l.ID, l.ID+".sig@outreach.example"); err != nil {
 			t.Fatal(err)
@@ -68,6 +73,7 @@ func newWorld(t *testing.T, followUpAfter time.Duration) *world {
 		tg, _ := s.TargetByID(ctx, l.TargetID)
 		wd.ls[tg.City], _ = s.Letter(ctx, l.ID)
 	}
+	wd.now = time.Date(2017, 10, 2, 12, 0, 0, 0, time.UTC)
 	return wd
 }
 

@@ -678,12 +678,18 @@ func (s *SQLite) HoldDeliveries(ctx context.Context, campaignID int64, held bool
 
 // SupporterStats implements SupporterStore.
 func (s *SQLite) SupporterStats(ctx context.Context, campaignID int64) ([]SupporterStats, error) {
+	// count(*) FILTER, not sum(condition): a condition on the letter is
+	// NULL while a confirmed signature waits for its batch (no letter
+	// yet), and a sum of nothing but NULLs is NULL, where a count is 0.
 	q := `SELECT s.campaign_id, c.city, COALESCE(t.email, ''), count(*),
-		sum(s.state = 'pending'), sum(s.state = 'confirmed'),
-		sum(s.state = 'confirmed' AND l.state = 'sent'),
-		sum(s.state = 'confirmed' AND (l.id IS NULL OR l.state IN ('planned', 'queued', 'sending'))),
-		sum(s.state = 'confirmed' AND l.state IN ('failed', 'uncertain', 'bounced', 'cancelled')),
-		sum(s.state = 'withdrawn'), sum(s.state = 'expired'), sum(s.erased_at != '')
+		count(*) FILTER (WHERE s.state = 'pending'),
+		count(*) FILTER (WHERE s.state = 'confirmed'),
+		count(*) FILTER (WHERE s.state = 'confirmed' AND l.state = 'sent'),
+		count(*) FILTER (WHERE s.state = 'confirmed' AND (l.id IS NULL OR l.state IN ('planned', 'queued', 'sending'))),
+		count(*) FILTER (WHERE s.state = 'confirmed' AND l.state IN ('failed', 'uncertain', 'bounced', 'cancelled')),
+		count(*) FILTER (WHERE s.state = 'withdrawn'),
+		count(*) FILTER (WHERE s.state = 'expired'),
+		count(*) FILTER (WHERE s.erased_at != '')
 		FROM signatures s JOIN campaigns c ON c.id = s.campaign_id
 		LEFT JOIN targets t ON t.id = c.target_id
 		LEFT JOIN letters l ON l.id = s.letter_id`
@@ -702,7 +708,7 @@ func (s *SQLite) SupporterStats(ctx context.Context, campaignID int64) ([]Suppor
 		var st SupporterStats
 		if err := rows.Scan(&st.CampaignID, &st.City, &st.OfficeEmail, &st.Signed, &st.Pending, &st.Confirmed,
 			&st.Delivered, &st.Waiting, &st.Undelivered, &st.Withdrawn, &st.Expired, &st.Erased); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("store: supporter counts: %w", err)
 		}
 		out = append(out, st)
 	}

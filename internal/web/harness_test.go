@@ -55,9 +55,15 @@ func (c *clock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// start is a Monday, in the past so that letters scheduled by the injected
-// clock are due at once for asynq, which keeps real time.
-var start = time.Date(2025, 3, 3, 6, 0, 0, 0, time.UTC)
+// pastMonday is the Monday at 06:00 UTC four to five weeks before now: in
+// the past so that letters scheduled by the injected clock are due at once
+// for asynq, which keeps real time, even after the tests advance the clock
+// by a week or two; a Monday, so that their working days start with it.
+func pastMonday(now time.Time) time.Time {
+	d := now.UTC().AddDate(0, 0, -28)
+	d = time.Date(d.Year(), d.Month(), d.Day(), 6, 0, 0, 0, time.UTC)
+	return d.AddDate(0, 0, -int((d.Weekday()+6)%7))
+}
 
 // offices are the test's three campaigns, one office each, in three time
 // zones and the three languages.
@@ -104,7 +110,7 @@ func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, n
 func newHarness(tb testing.TB, o harnessOptions) *harness {
 	tb.Helper()
 	ctx := context.Background()
-	h := &harness{tb: tb, clock: &clock{t: start}}
+	h := &harness{tb: tb, clock: &clock{t: pastMonday(time.Now())}}
 	st, err := store.OpenSQLite(ctx, filepath.Join(tb.TempDir(), "outreach.db"))
 	if err != nil {
 		tb.Fatal(err)
@@ -389,5 +395,16 @@ func walkParts(tb testing.TB, ctype string, body io.Reader, p *parsedMail) {
 			continue
 		}
 		walkParts(tb, part.Header.Get("Content-Type"), part, p)
+	}
+}
+
+func TestPastMonday(t *testing.T) {
+	for _, now := range []string{"2026-12-02T01:14:00Z", "2026-03-02T05:59:00Z", "2027-01-03T23:00:00-08:00"} {
+		n, _ := time.Parse(time.RFC3339, now)
+		m := pastMonday(n)
+		if m.Weekday() != time.Monday || m.Hour() != 6 || m.Minute() != 0 || m.Location() != time.UTC ||
+			n.Sub(m) < 27*24*time.Hour || n.Sub(m) > 35*24*time.Hour {
+			t.Errorf("pastMonday(%s) = %s, want a Monday 06:00 UTC four to five weeks before", now, m)
+		}
 	}
 }

@@ -387,7 +387,7 @@ func TestWaveForm(t *testing.T) {
 		"no name":          {url.Values{"country": {"Canada"}}, "give the wave a name"},
 		"nothing chosen":   {url.Values{"name": {"x"}}, "choose at least one country or campaign"},
 		"bad time":         {url.Values{"name": {"x"}, "country": {"Canada"}, "when": {"at"}, "at": {"soon"}}, "give the date and time"},
-		"past time":        {url.Values{"name": {"x"}, "country": {"Canada"}, "when": {"at"}, "at": {"2020-01-01T09:00"}}, "in the past"},
+		"past time":        {url.Values{"name": {"x"}, "country": {"Canada"}, "when": {"at"}, "at": {h.clock.Now().Add(-24 * time.Hour).UTC().Format("2006-01-02T15:04")}}, "in the past"},
 		"bad local time":   {url.Values{"name": {"x"}, "country": {"Canada"}, "when": {"local"}, "local_time": {"25:00"}}, "HH:MM"},
 		"bad follow-up":    {url.Values{"name": {"x"}, "country": {"Canada"}, "follow_up_days": {"-3"}}, "1 to 365 days"},
 		"unknown campaign": {url.Values{"name": {"x"}, "campaign": {"999"}}, "no campaign matches"},
