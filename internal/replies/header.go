@@ -93,19 +93,42 @@ func readHeader(b []byte, allowEmpty bool, problems *[]string) (h Header, body [
 	}
 	// Folded values are collected piecewise and joined once: appending to a
 	// string per continuation line would cost the square of a long header.
+	// Fields past maxHeaderFields, and a value's text past maxFieldBytes,
+	// are read over but not kept.
 	var pieces []string
+	size := 0    // bytes in pieces
+	keep := true // the field being read is kept
 	flush := func() {
 		if len(pieces) > 0 {
 			h.fields[len(h.fields)-1].Value = strings.Join(pieces, " ")
 			pieces = pieces[:0]
 		}
+		size = 0
 	}
-	addField := func(name, value string) {
-		flush()
-		h.fields = append(h.fields, HeaderField{Name: name})
-		if value != "" {
-			pieces = append(pieces, value)
+	addPiece := func(v []byte) {
+		if !keep || len(v) == 0 {
+			return
 		}
+		if size+len(v) > maxFieldBytes {
+			addProblem(problems, problemLongField)
+			n := maxFieldBytes - size
+			for n > 0 && v[n]&0xC0 == 0x80 {
+				n-- // not inside a UTF-8 sequence
+			}
+			v, keep = v[:n], false
+		}
+		pieces = append(pieces, string(v))
+		size += len(v)
+	}
+	addField := func(name, value []byte) {
+		flush()
+		keep = len(h.fields) < maxHeaderFields
+		if !keep {
+			addProblem(problems, problemManyFields)
+			return
+		}
+		h.fields = append(h.fields, HeaderField{Name: string(name)})
+		addPiece(value)
 	}
 	rest := b
 	for len(rest) > 0 {
@@ -128,8 +151,8 @@ func readHeader(b []byte, allowEmpty bool, problems *[]string) (h Header, body [
 					return h, rest, false
 				}
 				addProblem(problems, "header starts with a continuation line")
-			} else if v := strings.TrimSpace(string(line)); v != "" {
-				pieces = append(pieces, v)
+			} else {
+				addPiece(bytes.TrimSpace(line))
 			}
 			rest = next
 			continue
@@ -140,7 +163,7 @@ func readHeader(b []byte, allowEmpty bool, problems *[]string) (h Header, body [
 			// 'boundary="..."' left unindented below its Content-Type: a
 			// broken fold, and losing it would lose the whole MIME structure.
 			addProblem(problems, "unindented header continuation")
-			pieces = append(pieces, strings.TrimSpace(string(line)))
+			addPiece(bytes.TrimSpace(line))
 			rest = next
 			continue
 		}
@@ -168,25 +191,31 @@ func readHeader(b []byte, allowEmpty bool, problems *[]string) (h Header, body [
 	return h, nil, true
 }
 
+// What readHeader notes when a limit cuts a header short.
+var (
+	problemLongField  = fmt.Sprintf("header field over %d bytes: cut short", maxFieldBytes)
+	problemManyFields = fmt.Sprintf("more than %d header fields: the rest not read", maxHeaderFields)
+)
+
 var paramContinuationRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9*-]*\s*=`)
 
 // splitField parses "Name: value". The name must be printable ASCII without
 // spaces (trailing spaces before the colon are tolerated, they occur).
-func splitField(line []byte) (name, value string, ok bool) {
+func splitField(line []byte) (name, value []byte, ok bool) {
 	i := bytes.IndexByte(line, ':')
 	if i <= 0 {
-		return "", "", false
+		return nil, nil, false
 	}
 	key := bytes.TrimRight(line[:i], " \t")
 	if len(key) == 0 {
-		return "", "", false
+		return nil, nil, false
 	}
 	for _, c := range key {
 		if c < 33 || c > 126 {
-			return "", "", false
+			return nil, nil, false
 		}
 	}
-	return string(key), strings.TrimSpace(string(line[i+1:])), true
+	return key, bytes.TrimSpace(line[i+1:]), true
 }
 
 func addProblem(problems *[]string, p string) {

@@ -1,81 +1,53 @@
 package replies
 
 import (
-	"html"
+	"context"
 	"strings"
 	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/net/html"
 )
 
 // htmlToText renders an HTML body as plain text, well enough to read a reply
 // and find its quote: block elements become line breaks and <blockquote>
 // content gets ">" prefixes, so HTML-only replies split like plain ones.
-// It is a small tolerant scanner rather than a full HTML parser: mail HTML is
-// often broken, and only the text matters here.
-func htmlToText(s string) string {
+// x/net/html's tokenizer reads the markup: it is tolerant of the broken HTML
+// mail carries, reads quoted attribute values whole (a ">" inside one is not
+// text), and takes one pass over its input whatever it holds, which a
+// hand-written scan looking ahead for ">" did not on a flood of "<".
+// It stops early, with what it has, once ctx ends.
+func htmlToText(ctx context.Context, s string) string {
 	var w htmlWriter
-	for i := 0; i < len(s); {
-		lt := strings.IndexByte(s[i:], '<')
-		if lt < 0 {
-			w.text(s[i:])
-			break
+	z := html.NewTokenizer(strings.NewReader(s))
+	stop := interrupt{ctx: ctx}
+	skip := "" // an element whose content is not text (script, style, ...)
+	for !stop.now() {
+		tt := z.Next()
+		if tt == html.ErrorToken {
+			break // io.EOF, or input the tokenizer gave up on
 		}
-		w.text(s[i : i+lt])
-		i += lt
-		if strings.HasPrefix(s[i:], "<!--") {
-			end := strings.Index(s[i+4:], "-->")
-			if end < 0 {
-				break
+		if skip != "" {
+			if tt == html.EndTagToken {
+				if name, _ := z.TagName(); string(name) == skip {
+					skip = ""
+				}
 			}
-			i += 4 + end + 3
 			continue
 		}
-		gt := strings.IndexByte(s[i:], '>')
-		if gt < 0 {
-			w.text(s[i:])
-			break
-		}
-		raw := s[i+1 : i+gt]
-		name, closing, ok := htmlTagName(raw)
-		if !ok {
-			// A literal "<" in text, e.g. "a < b".
-			w.text("<")
-			i++
-			continue
-		}
-		i += gt + 1
-		switch name {
-		case "script", "style", "head", "title", "xml":
-			if !closing {
-				// Skip to the matching end tag.
-				end := indexFold(s[i:], "</"+name)
-				if end < 0 {
-					i = len(s)
-					continue
+		switch tt {
+		case html.TextToken:
+			w.text(z.Text())
+		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
+			name, _ := z.TagName()
+			closing := tt == html.EndTagToken
+			switch n := string(name); n {
+			case "script", "style", "head", "title", "xml":
+				if tt == html.StartTagToken {
+					skip = n
 				}
-				i += end
-			}
-		case "br":
-			w.newline()
-		case "p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "hr":
-			w.paragraph()
-		case "div", "tr", "dt", "dd", "pre", "center", "address", "section",
-			"article", "header", "footer", "form", "caption", "tbody", "thead":
-			w.newline()
-		case "li":
-			w.newline()
-			if !closing {
-				w.text("- ")
-			}
-		case "td", "th":
-			w.space()
-		case "blockquote":
-			w.newline()
-			if closing {
-				if w.depth > 0 {
-					w.depth--
-				}
-			} else {
-				w.depth++
+			default:
+				w.tag(n, closing)
 			}
 		}
 	}
@@ -83,35 +55,33 @@ func htmlToText(s string) string {
 	return strings.TrimRight(w.out.String(), "\n")
 }
 
-// htmlTagName returns the lower-cased element name of a tag body such as
-// "/div" or "a href=...". ok is false for text that only looks like a tag.
-func htmlTagName(raw string) (name string, closing, ok bool) {
-	if strings.HasPrefix(raw, "/") {
-		closing = true
-		raw = raw[1:]
-	}
-	if strings.HasPrefix(raw, "!") || strings.HasPrefix(raw, "?") {
-		return "!", false, true // doctype, CDATA, processing instructions
-	}
-	end := 0
-	for end < len(raw) && (raw[end] >= 'a' && raw[end] <= 'z' || raw[end] >= 'A' && raw[end] <= 'Z' ||
-		end > 0 && (raw[end] >= '0' && raw[end] <= '9' || raw[end] == ':' || raw[end] == '-')) {
-		end++
-	}
-	if end == 0 {
-		return "", false, false
-	}
-	return strings.ToLower(raw[:end]), closing, true
-}
-
-func indexFold(s, sub string) int {
-	n := len(sub)
-	for i := 0; i+n <= len(s); i++ {
-		if strings.EqualFold(s[i:i+n], sub) {
-			return i
+// tag writes the line structure an element stands for.
+func (w *htmlWriter) tag(name string, closing bool) {
+	switch name {
+	case "br":
+		w.newline()
+	case "p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "hr":
+		w.paragraph()
+	case "div", "tr", "dt", "dd", "pre", "center", "address", "section",
+		"article", "header", "footer", "form", "caption", "tbody", "thead":
+		w.newline()
+	case "li":
+		w.newline()
+		if !closing {
+			w.text([]byte("- "))
+		}
+	case "td", "th":
+		w.space()
+	case "blockquote":
+		w.newline()
+		if closing {
+			if w.depth > 0 {
+				w.depth--
+			}
+		} else {
+			w.depth++
 		}
 	}
-	return -1
 }
 
 type htmlWriter struct {
@@ -123,11 +93,12 @@ type htmlWriter struct {
 	blank        bool // the last line written was blank
 }
 
-func (w *htmlWriter) text(t string) {
-	if t == "" {
-		return
-	}
-	for _, r := range html.UnescapeString(t) {
+// text writes text already unescaped (the tokenizer decodes entities),
+// folding white space.
+func (w *htmlWriter) text(t []byte) {
+	for len(t) > 0 {
+		r, n := utf8.DecodeRune(t)
+		t = t[n:]
 		if unicode.IsSpace(r) || r == '\u00a0' {
 			w.pendingSpace = true
 			continue
