@@ -415,13 +415,9 @@ func sesRecipients(text string, to *addressSet) {
 	if !sesNotificationRE.MatchString(text) {
 		return
 	}
-	for rest := text; !to.full(); {
-		m := sesAddressRE.FindStringSubmatchIndex(rest)
-		if m == nil {
-			break
-		}
-		to.add(strings.ToLower(rest[m[2]:m[3]]))
-		rest = rest[m[1]:]
+	// No more than maxAddresses entries are looked at, duplicates included.
+	for _, m := range sesAddressRE.FindAllStringSubmatchIndex(text, maxAddresses) {
+		to.add(strings.ToLower(text[m[2]:m[3]]))
 	}
 }
 
@@ -559,7 +555,7 @@ func pastedHeaderStart(text string) int {
 		offset += len(l) + 1
 	}
 	for i := 0; i < len(lines); i++ {
-		if !pastedFieldRE.MatchString(lines[i]) {
+		if !fieldLike(lines[i]) || !pastedFieldRE.MatchString(lines[i]) {
 			continue
 		}
 		n, names := 0, map[string]bool{}
@@ -571,7 +567,7 @@ func pastedHeaderStart(text string) int {
 				break
 			}
 			ind := indentOf(l)
-			if m := pastedFieldRE.FindStringSubmatch(l); m != nil && ind == base {
+			if m := fieldMatch(pastedFieldRE, l); m != nil && ind == base {
 				names[strings.ToLower(m[1])] = true
 				n++
 				continue
@@ -589,6 +585,40 @@ func pastedHeaderStart(text string) int {
 		}
 	}
 	return -1
+}
+
+// fieldLike reports whether a line starts like a header field: optional
+// white space, a name of letters, digits and "-", then a colon. The field
+// patterns are matched only on such lines: most lines of a long text are
+// not, and a byte scan is far cheaper than a regexp.
+func fieldLike(l string) bool {
+	i := 0
+	for i < len(l) && isSpace(l[i]) {
+		i++
+	}
+	start := i
+	for i < len(l) && (l[i] >= 'a' && l[i] <= 'z' || l[i] >= 'A' && l[i] <= 'Z' || l[i] >= '0' && l[i] <= '9' || l[i] == '-') {
+		i++
+	}
+	if i == start {
+		return false
+	}
+	for i < len(l) && isSpace(l[i]) {
+		i++
+	}
+	return i < len(l) && l[i] == ':'
+}
+
+// isSpace is the \s of Go's regexps.
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r' }
+
+// fieldMatch is re.FindStringSubmatch for a field pattern, on field-like
+// lines only.
+func fieldMatch(re *regexp.Regexp, l string) []string {
+	if !fieldLike(l) {
+		return nil
+	}
+	return re.FindStringSubmatch(l)
 }
 
 func indentOf(l string) int {
@@ -745,16 +775,20 @@ func recipientsFromText(ctx context.Context, m *Message, notice string, orig *or
 	// Every test below looks at a line once, or at the text between one
 	// address and the next: a line of thousands of addresses costs its
 	// length, not its length times the addresses.
+	// No more than maxAddresses are looked at: a notice naming more is
+	// not a real one, and each costs an allocation.
 	var inOrig, strong, weak []string
 	stop := interrupt{ctx: ctx}
+	looked := 0
 	for _, line := range strings.Split(notice, "\n") {
-		if stop.now() {
+		if stop.now() || looked >= maxAddresses {
 			break
 		}
-		if !strings.Contains(line, "@") || skipLineRE.MatchString(line) {
+		if !strings.Contains(line, "@") || fieldLike(line) && skipLineRE.MatchString(line) {
 			continue
 		}
-		locs := textAddrRE.FindAllStringIndex(line, -1)
+		locs := textAddrRE.FindAllStringIndex(line, maxAddresses-looked)
+		looked += len(locs)
 		if len(locs) == 0 {
 			continue
 		}
@@ -862,11 +896,13 @@ func statusFromText(text string) string {
 func diagnosticFromText(text string) string {
 	var lines []string
 	for _, l := range strings.Split(leadingText(text, 16<<10), "\n") {
-		if skipLineRE.MatchString(l) || pastedFieldRE.MatchString(l) || textDSNRE.MatchString(l) || dsnFieldRE.MatchString(l) {
-			continue
-		}
-		if loc := diagnosticFieldRE.FindStringIndex(l); loc != nil {
-			l = dsnDiagnostic(l[loc[1]:])
+		if fieldLike(l) {
+			if skipLineRE.MatchString(l) || pastedFieldRE.MatchString(l) || textDSNRE.MatchString(l) || dsnFieldRE.MatchString(l) {
+				continue
+			}
+			if loc := diagnosticFieldRE.FindStringIndex(l); loc != nil {
+				l = dsnDiagnostic(l[loc[1]:])
+			}
 		}
 		lines = append(lines, l)
 	}

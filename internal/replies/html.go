@@ -40,14 +40,17 @@ func htmlToText(ctx context.Context, s string) string {
 			w.text(z.Text())
 		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
 			name, _ := z.TagName()
-			closing := tt == html.EndTagToken
-			switch n := string(name); n {
-			case "script", "style", "head", "title", "xml":
+			// A map lookup with string(name) does not copy the name: a
+			// flood of tags costs no allocation per tag.
+			k, known := tagKinds[string(name)]
+			switch {
+			case !known:
+			case k.layout == tagSkip:
 				if tt == html.StartTagToken {
-					skip = n
+					skip = k.name
 				}
 			default:
-				w.tag(n, closing)
+				w.tag(k, tt == html.EndTagToken)
 			}
 		}
 	}
@@ -55,24 +58,59 @@ func htmlToText(ctx context.Context, s string) string {
 	return strings.TrimRight(w.out.String(), "\n")
 }
 
+// tagKind is what an element means for the text.
+type tagKind struct {
+	layout int
+	name   string
+}
+
+// The layouts of the elements that shape the text; others are ignored.
+const (
+	tagSkip      = iota + 1 // its content is not text: skipped to its end tag
+	tagBreak                // a line break
+	tagParagraph            // a blank line around it
+	tagBlock                // a line of its own
+	tagItem                 // a list item: a line starting with "- "
+	tagCell                 // a table cell: a space
+	tagQuote                // a quote: its lines get ">" prefixes
+)
+
+var tagKinds = func() map[string]tagKind {
+	m := map[string]tagKind{}
+	for layout, names := range map[int][]string{
+		tagSkip:      {"script", "style", "head", "title", "xml"},
+		tagBreak:     {"br"},
+		tagParagraph: {"p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "hr"},
+		tagBlock: {"div", "tr", "dt", "dd", "pre", "center", "address", "section",
+			"article", "header", "footer", "form", "caption", "tbody", "thead"},
+		tagItem:  {"li"},
+		tagCell:  {"td", "th"},
+		tagQuote: {"blockquote"},
+	} {
+		for _, n := range names {
+			m[n] = tagKind{layout: layout, name: n}
+		}
+	}
+	return m
+}()
+
 // tag writes the line structure an element stands for.
-func (w *htmlWriter) tag(name string, closing bool) {
-	switch name {
-	case "br":
+func (w *htmlWriter) tag(k tagKind, closing bool) {
+	switch k.layout {
+	case tagBreak:
 		w.newline()
-	case "p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "hr":
+	case tagParagraph:
 		w.paragraph()
-	case "div", "tr", "dt", "dd", "pre", "center", "address", "section",
-		"article", "header", "footer", "form", "caption", "tbody", "thead":
+	case tagBlock:
 		w.newline()
-	case "li":
+	case tagItem:
 		w.newline()
 		if !closing {
 			w.text([]byte("- "))
 		}
-	case "td", "th":
+	case tagCell:
 		w.space()
-	case "blockquote":
+	case tagQuote:
 		w.newline()
 		if closing {
 			if w.depth > 0 {

@@ -78,14 +78,17 @@ func ParseContext(ctx context.Context, raw []byte) (*Message, error) {
 // message past one is read as far as the limit and the rest noted in
 // Problems, so that no message costs more than a few times its size.
 const (
-	// maxAddresses bounds the addresses kept per address list (To, Cc,
-	// Delivered-To, a bounce's failed recipients) and the ids per
-	// In-Reply-To or References: each may cost a store lookup.
-	maxAddresses = 100
+	// maxAddresses bounds the addresses read per address list (To, Cc,
+	// Delivered-To, a bounce's failed recipients, a notice's text), and
+	// maxIDs the ids per In-Reply-To or References: each may cost a store
+	// lookup or a signature check. A reply names a few; a thread's
+	// References rarely a dozen.
+	maxAddresses = 50
+	maxIDs       = 20
 	// maxParts bounds the MIME parts read in one message.
-	maxParts = 1000
+	maxParts = 100
 	// maxHeaderFields and maxFieldBytes bound one header block.
-	maxHeaderFields = 1000
+	maxHeaderFields = 500
 	maxFieldBytes   = 64 << 10
 )
 
@@ -182,10 +185,10 @@ func capList(list []string, n int) []string {
 // names the thread's first message first and the parent last, and either
 // may be one of our letters.
 func capIDs(ids []string) []string {
-	if len(ids) <= maxAddresses {
+	if len(ids) <= maxIDs {
 		return ids
 	}
-	half := maxAddresses / 2
+	half := maxIDs / 2
 	return append(ids[:half:half], ids[len(ids)-half:]...)
 }
 
