@@ -84,6 +84,7 @@ func TestBadSettings(t *testing.T) {
 		"system flag":      {"", []string{`OUTREACH_IMAP_KEYWORD=\Seen`}, "imap.keyword"},
 		"move to itself":   {"imap:\n  move_to: inbox\n", nil, "imap.move_to"},
 		"tiny size limit":  {"", []string{"OUTREACH_IMAP_MAX_MESSAGE_BYTES=10"}, "imap.max_message_bytes"},
+		"no deadline":      {"", []string{"OUTREACH_IMAP_MESSAGE_DEADLINE=0s"}, "imap.message_deadline"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			path := ""

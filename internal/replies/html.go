@@ -2,6 +2,7 @@ package replies
 
 import (
 	"context"
+	"io"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -18,9 +19,11 @@ import (
 // hand-written scan looking ahead for ">" did not on a flood of "<".
 // It stops early, with what it has, once ctx ends.
 func htmlToText(ctx context.Context, s string) string {
-	var w htmlWriter
-	z := html.NewTokenizer(strings.NewReader(s))
 	stop := interrupt{ctx: ctx}
+	w := htmlWriter{stop: &stop}
+	// The tokenizer reads text between tags as one token, however long: it
+	// is given a reader that fails once ctx ends, so that it stops too.
+	z := html.NewTokenizer(ctxReader{ctx, strings.NewReader(s)})
 	skip := "" // an element whose content is not text (script, style, ...)
 	for !stop.now() {
 		tt := z.Next()
@@ -122,7 +125,21 @@ func (w *htmlWriter) tag(k tagKind, closing bool) {
 	}
 }
 
+// ctxReader is r until ctx ends, then an error.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
 type htmlWriter struct {
+	stop         *interrupt
 	out          strings.Builder
 	line         strings.Builder
 	lineDepth    int // quote depth of the line being built
@@ -134,7 +151,7 @@ type htmlWriter struct {
 // text writes text already unescaped (the tokenizer decodes entities),
 // folding white space.
 func (w *htmlWriter) text(t []byte) {
-	for len(t) > 0 {
+	for len(t) > 0 && !w.stop.now() {
 		r, n := utf8.DecodeRune(t)
 		t = t[n:]
 		if unicode.IsSpace(r) || r == '\u00a0' {
