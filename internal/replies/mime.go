@@ -174,9 +174,10 @@ func (ps *parser) decodeTransfer(cte string, body []byte) []byte {
 }
 
 // decodeCharset converts text to UTF-8 within the decoding budget. A
-// charset decoder may produce a few bytes per byte read.
+// charset decoder may produce up to three bytes per byte read: the budget
+// may be overdrawn by one part, and then no other is decoded.
 func (ps *parser) decodeCharset(cs string, body []byte) []byte {
-	if 4*len(body) > ps.budget && !(isUTF8Name(cs) && utf8.Valid(body)) {
+	if len(body) > ps.budget && !(isUTF8Name(cs) && utf8.Valid(body)) {
 		addProblem(ps.problems, "decoding limit reached: parts left out")
 		return nil
 	}
