@@ -456,17 +456,6 @@ func parseMsgIDs(v string) []string {
 	return dedupe(ids)
 }
 
-// appendUnique appends s unless list has it. For the short lists it is used
-// on; long ones are built with append and dedupe.
-func appendUnique(list []string, s string) []string {
-	for _, x := range list {
-		if x == s {
-			return list
-		}
-	}
-	return append(list, s)
-}
-
 // dedupe removes repeated strings, keeping the first of each, in linear time
 // (a hostile message may carry hundreds of thousands of ids).
 func dedupe(list []string) []string {
