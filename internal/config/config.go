@@ -111,6 +111,10 @@ type IMAP struct {
 	// MaxMessageBytes is the size above which only a message's header is
 	// fetched and kept; the message is recorded as oversized.
 	MaxMessageBytes int `yaml:"max_message_bytes"`
+	// MessageDeadline bounds the time reading one message (parsing,
+	// classifying, matching) may take; past it the message is kept as
+	// unreadable, for staff, and the poller goes on.
+	MessageDeadline time.Duration `yaml:"message_deadline"`
 	// MoveTo, when set, is the folder processed mail is moved to (created
 	// when missing); Keyword, when set, is an IMAP keyword set on it.
 	// Mail is never deleted.
@@ -284,7 +288,7 @@ func Default() Config {
 		SMTP:  SMTP{Host: "127.0.0.1", Port: 1025, TLS: TLSNone, Timeout: 30 * time.Second},
 		IMAP: IMAP{Host: "127.0.0.1", Port: 10143, TLS: TLSNone, Username: "campaign", Folder: "INBOX",
 			Idle: true, PollInterval: time.Minute, Timeout: 30 * time.Second, ReconnectMax: 5 * time.Minute,
-			MaxMessageBytes: 10 << 20},
+			MaxMessageBytes: 10 << 20, MessageDeadline: 10 * time.Second},
 		Organisation: Organisation{
 			Name:    "Sister City Campaign",
 			Address: "campaign@outreach.example",
@@ -416,6 +420,8 @@ func (m IMAP) validate() error {
 		return fmt.Errorf("imap.keyword: %q is not an IMAP keyword (letters, digits, _ $ . + -)", m.Keyword)
 	case m.PollInterval <= 0 || m.Timeout <= 0 || m.ReconnectMax <= 0:
 		return errors.New("imap: poll_interval, timeout and reconnect_max must be positive")
+	case m.MessageDeadline <= 0:
+		return fmt.Errorf("imap.message_deadline: %s is not a positive duration", m.MessageDeadline)
 	case m.MaxMessageBytes < 1024:
 		return fmt.Errorf("imap.max_message_bytes: %d is less than 1024", m.MaxMessageBytes)
 	case m.TLS == TLSNone && plaintext.Check(m.Host, m.AllowPlaintext) != nil:

@@ -90,6 +90,7 @@ func TestBadSettings(t *testing.T) {
 		"bad proxy":          {"web:\n  real_ip_header: X-Forwarded-For\n  trusted_proxies: [10.0.0.0/8, proxy.example]\n", nil, "web.trusted_proxies: entry 2"},
 		"header, no proxy":   {"", []string{"OUTREACH_WEB_REAL_IP_HEADER=X-Forwarded-For"}, "web.trusted_proxies"},
 		"authserv-id":        {"", []string{"OUTREACH_IMAP_TRUSTED_AUTHSERV_ID=mx.example.org; dmarc=pass"}, "imap.trusted_authserv_id"},
+		"no deadline":        {"", []string{"OUTREACH_IMAP_MESSAGE_DEADLINE=0s"}, "imap.message_deadline"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			path := ""

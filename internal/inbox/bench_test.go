@@ -78,7 +78,7 @@ type benchLetter struct {
 	orig   devreply.Letter
 }
 
-func benchComposer(b *testing.B) *letter.Composer {
+func benchComposer(b testing.TB) *letter.Composer {
 	b.Helper()
 	tpl, err := letter.LoadTemplates(templates.FS, "")
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -34,7 +35,18 @@ type Recorder struct {
 	// Workers parse, classify and match the messages of a batch in
 	// parallel; 0 means one per CPU.
 	Workers int
+	// MessageDeadline bounds the time reading one message (parsing,
+	// classifying, matching) may take; past it the message is kept as
+	// unreadable, for staff, and the batch goes on. 0 means
+	// DefaultMessageDeadline.
+	MessageDeadline time.Duration
 }
+
+// DefaultMessageDeadline is the imap.message_deadline setting's default.
+// Reading a message costs time in proportion to its size, a few hundred
+// milliseconds for the largest the poller fetches whole; the deadline is
+// for what nobody foresaw, and a busy machine.
+const DefaultMessageDeadline = 10 * time.Second
 
 var _ Handler = (*Recorder)(nil)
 
@@ -82,30 +94,75 @@ func (r *Recorder) Handle(ctx context.Context, batch []Message, cp store.Checkpo
 	return nil
 }
 
-// reply makes the reply of one message. A message that cannot be read is
-// recorded all the same, for staff: nothing is dropped.
-func (r *Recorder) reply(ctx context.Context, msg Message, cp store.Checkpoint) (rep campaign.Reply, err error) {
-	rep = campaign.Reply{
+// reply makes the reply of one message. A message that cannot be read, or
+// not within the deadline, is recorded all the same, for staff: nothing is
+// dropped, and no message can hold up those after it. The reading runs in
+// a goroutine of its own, so that a message that takes too long is given up
+// on at once; its context ends with the deadline, and the reading stops
+// soon after.
+func (r *Recorder) reply(ctx context.Context, msg Message, cp store.Checkpoint) (campaign.Reply, error) {
+	rep := campaign.Reply{
 		Mailbox: cp.Mailbox, UIDValidity: cp.UIDValidity, UID: msg.UID, SHA256: campaign.HashRaw(msg.Raw),
 		Size: msg.Size, Oversized: msg.Oversized, Raw: msg.Raw, ReceivedAt: msg.InternalDate,
 	}
 	if msg.Oversized {
 		rep.Problems = append(rep.Problems, fmt.Sprintf("over the size limit (%d bytes): only the header was kept", msg.Size))
 	}
+	deadline := r.MessageDeadline
+	if deadline <= 0 {
+		deadline = DefaultMessageDeadline
+	}
+	readCtx, cancel := context.WithTimeout(ctx, deadline)
+	defer cancel()
+	type result struct {
+		rep campaign.Reply
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		// Its own copy: appending to Problems must not touch rep's array.
+		own := rep
+		own.Problems = slices.Clip(own.Problems)
+		got, err := r.read(readCtx, msg, own)
+		done <- result{got, err}
+	}()
+	select {
+	case res := <-done:
+		if res.err == nil || readCtx.Err() == nil || ctx.Err() != nil {
+			return res.rep, res.err
+		}
+		// The reading gave up because the deadline passed.
+	case <-readCtx.Done():
+		if ctx.Err() != nil {
+			return rep, ctx.Err() // stopping: the batch comes again
+		}
+	}
+	r.logger().Warn("inbox: a message was not read within the deadline; kept for staff", "uid", msg.UID,
+		"size", msg.Size, "deadline", deadline)
+	return r.unreadable(rep, fmt.Sprintf("not read within %s (imap.message_deadline): kept unread for staff", deadline)), nil
+}
+
+// read parses, classifies and matches one message, until ctx ends.
+func (r *Recorder) read(ctx context.Context, msg Message, rep campaign.Reply) (out campaign.Reply, err error) {
 	// A message the reader chokes on must not stop the poller for good
 	// (it would come again after every restart): it is kept for staff.
 	defer func() {
 		if p := recover(); p != nil {
 			r.logger().Error("inbox: the reader failed on a message; kept for staff", "uid", msg.UID, "panic", p)
-			rep = r.unreadable(rep, fmt.Sprintf("the reader failed on it: %v", p))
-			err = nil
+			out, err = r.unreadable(rep, fmt.Sprintf("the reader failed on it: %v", p)), nil
 		}
 	}()
-	m, err := replies.Parse(msg.Raw)
+	m, err := replies.ParseContext(ctx, msg.Raw)
 	if err != nil {
+		if ctx.Err() != nil {
+			return rep, err
+		}
 		return r.unreadable(rep, err.Error()), nil
 	}
-	v := replies.Classify(m)
+	v, err := replies.ClassifyContext(ctx, m)
+	if err != nil {
+		return rep, err
+	}
 	rep.MessageID, rep.Kind, rep.KindReason = m.MessageID, replyKind(v.Kind), v.Reason
 	rep.From, rep.FromName, rep.Subject, rep.Date = m.From, m.FromName, m.Subject, m.Date
 	rep.NewText = m.NewText

@@ -2,6 +2,7 @@ package replies
 
 import (
 	"bytes"
+	"context"
 	"regexp"
 	"strings"
 )
@@ -144,7 +145,7 @@ var hardStatuses = map[string]bool{
 
 // classifyBounce reports whether m is a delivery report and, if so, the rule
 // that decided and what the report says.
-func classifyBounce(m *Message) (Verdict, bool) {
+func classifyBounce(ctx context.Context, m *Message) (Verdict, bool) {
 	reportType := ""
 	var dsn []dsnRecipient
 	var dsnFound, arfFound bool
@@ -178,7 +179,7 @@ func classifyBounce(m *Message) (Verdict, bool) {
 	case strings.TrimSpace(m.Header.Get("X-Failed-Recipients")) != "":
 		reason = "X-Failed-Recipients header"
 	default:
-		r, ok := bounceByText(m)
+		r, ok := bounceByText(ctx, m)
 		if !ok {
 			return Verdict{}, false
 		}
@@ -186,7 +187,7 @@ func classifyBounce(m *Message) (Verdict, bool) {
 	}
 
 	info := &BounceInfo{}
-	notice := noticeText(m)
+	notice := noticeText(ctx, m)
 	if !dsnFound {
 		// Some servers paste the report fields into the text instead.
 		if i := textDSNRE.FindStringIndex(notice); i != nil {
@@ -207,11 +208,13 @@ func classifyBounce(m *Message) (Verdict, bool) {
 	}
 
 	// Recipients: the report's own fields first, then the headers servers
-	// add, then the notice text.
+	// add, then the notice text; each once, and no more than maxAddresses
+	// (each is looked up in the store).
+	var rcpts addressSet
 	for _, r := range reported {
 		for _, a := range []string{r.final, r.original} {
 			if a != "" {
-				info.Recipients = append(info.Recipients, a)
+				rcpts.add(a)
 			}
 		}
 	}
@@ -219,36 +222,36 @@ func classifyBounce(m *Message) (Verdict, bool) {
 		addrs, _ := parseAddresses(v)
 		for _, a := range addrs {
 			if strings.Contains(a.Addr, "@") {
-				info.Recipients = append(info.Recipients, a.Addr)
+				rcpts.add(a.Addr)
 			}
 		}
 	}
-	info.Recipients = dedupe(info.Recipients)
 	if arfRecipient != "" {
-		info.Recipients = appendUnique(info.Recipients, arfRecipient)
+		rcpts.add(arfRecipient)
 	}
-	for _, a := range sesRecipients(m.Text) {
-		info.Recipients = appendUnique(info.Recipients, a)
-	}
-	orig := returnedOriginal(m, notice)
+	sesRecipients(m.Text, &rcpts)
+	orig := returnedOriginal(ctx, m, notice)
 	complaint := arfFound || reportType == "feedback-report"
-	if len(info.Recipients) == 0 && complaint && orig != nil {
+	if rcpts.len() == 0 && complaint && orig != nil {
 		// A complaint names the complaining recipient as the original's To.
 		for _, a := range orig.to {
-			info.Recipients = appendUnique(info.Recipients, a)
+			rcpts.add(a)
 		}
 	}
 	if len(reported) == 0 {
-		fromText, named := recipientsFromText(m, notice, orig)
-		if len(info.Recipients) == 0 {
-			info.Recipients = fromText
+		fromText, named := recipientsFromText(ctx, m, notice, orig)
+		if rcpts.len() == 0 {
+			for _, a := range fromText {
+				rcpts.add(a)
+			}
 		}
 		// X-Failed-Recipients is sometimes stale or partial; an address the
 		// original went to and the notice names has failed as well.
 		for _, a := range named {
-			info.Recipients = appendUnique(info.Recipients, a)
+			rcpts.add(a)
 		}
 	}
+	info.Recipients = rcpts.list
 	if orig != nil {
 		info.OriginalMessageID = orig.messageID
 	}
@@ -406,18 +409,38 @@ var (
 	sesAddressRE      = regexp.MustCompile(`"emailAddress"\s*:\s*"([^"]+)"`)
 )
 
-// sesRecipients reads the addresses from an Amazon SES notification that
+// sesRecipients adds the addresses from an Amazon SES notification that
 // arrived as JSON text (SNS e-mail subscription).
-func sesRecipients(text string) []string {
+func sesRecipients(text string, to *addressSet) {
 	if !sesNotificationRE.MatchString(text) {
-		return nil
+		return
 	}
-	var out []string
-	for _, m := range sesAddressRE.FindAllStringSubmatch(text, -1) {
-		out = append(out, strings.ToLower(m[1]))
+	// No more than maxAddresses entries are looked at, duplicates included.
+	for _, m := range sesAddressRE.FindAllStringSubmatchIndex(text, maxAddresses) {
+		to.add(strings.ToLower(text[m[2]:m[3]]))
 	}
-	return dedupe(out)
 }
+
+// addressSet collects addresses in order, each once, up to maxAddresses.
+type addressSet struct {
+	list []string
+	seen map[string]bool
+}
+
+func (s *addressSet) add(a string) {
+	if s.full() || s.seen[a] {
+		return
+	}
+	if s.seen == nil {
+		s.seen = map[string]bool{}
+	}
+	s.seen[a] = true
+	s.list = append(s.list, a)
+}
+
+func (s *addressSet) len() int { return len(s.list) }
+
+func (s *addressSet) full() bool { return len(s.list) >= maxAddresses }
 
 func feedbackRecipient(body []byte) string {
 	h, _, _ := readHeader(bytes.TrimLeft(body, " \t\n"), true, nil)
@@ -433,7 +456,7 @@ func feedbackRecipient(body []byte) string {
 // sender must be a mail system, and the subject must be one only mail
 // servers use or the subject or text must speak of a failure. A person who
 // writes "your letter could not be delivered" stays a person.
-func bounceByText(m *Message) (string, bool) {
+func bounceByText(ctx context.Context, m *Message) (string, bool) {
 	if !machineSender(m) {
 		return "", false
 	}
@@ -443,7 +466,7 @@ func bounceByText(m *Message) (string, bool) {
 	if p := failureText.find(strings.ToLower(m.Subject)); p != "" {
 		return "mail system sender, subject " + quoteReason(p), true
 	}
-	if p := failureText.find(foldSpace(leadingText(noticeText(m), 3000))); p != "" {
+	if p := failureText.find(foldSpace(leadingText(noticeText(ctx, m), 3000))); p != "" {
 		return "mail system sender, text " + quoteReason(p), true
 	}
 	return "", false
@@ -477,21 +500,23 @@ func nullReturnPath(m *Message) bool {
 // noticeText is the text a mail server wrote: every text part outside the
 // returned message, in order. For a plain-text notice that pastes the
 // original below, the original is cut off at its header block.
-func noticeText(m *Message) string {
+func noticeText(ctx context.Context, m *Message) string {
 	var b strings.Builder
 	m.root.walk(func(p *part) bool {
 		if p.embedded != nil || p.mediaType == "text/rfc822-headers" {
 			return true
 		}
+		// Only what the bound below keeps is copied.
 		switch {
 		case p.mediaType == "text/plain" || p.mediaType == "text/enriched":
-			b.Write(p.body)
+			b.Write(p.body[:min(len(p.body), maxNotice+1-b.Len())])
 			b.WriteByte('\n')
 		case p.mediaType == "text/html":
-			b.WriteString(htmlToText(string(p.body)))
+			t := p.text(ctx)
+			b.WriteString(t[:min(len(t), maxNotice+1-b.Len())])
 			b.WriteByte('\n')
 		}
-		return b.Len() < 64<<10
+		return b.Len() < maxNotice
 	})
 	text := b.String()
 	if i := pastedHeaderStart(text); i >= 0 {
@@ -530,7 +555,7 @@ func pastedHeaderStart(text string) int {
 		offset += len(l) + 1
 	}
 	for i := 0; i < len(lines); i++ {
-		if !pastedFieldRE.MatchString(lines[i]) {
+		if !fieldLike(lines[i]) || !pastedFieldRE.MatchString(lines[i]) {
 			continue
 		}
 		n, names := 0, map[string]bool{}
@@ -542,7 +567,7 @@ func pastedHeaderStart(text string) int {
 				break
 			}
 			ind := indentOf(l)
-			if m := pastedFieldRE.FindStringSubmatch(l); m != nil && ind == base {
+			if m := fieldMatch(pastedFieldRE, l); m != nil && ind == base {
 				names[strings.ToLower(m[1])] = true
 				n++
 				continue
@@ -562,6 +587,40 @@ func pastedHeaderStart(text string) int {
 	return -1
 }
 
+// fieldLike reports whether a line starts like a header field: optional
+// white space, a name of letters, digits and "-", then a colon. The field
+// patterns are matched only on such lines: most lines of a long text are
+// not, and a byte scan is far cheaper than a regexp.
+func fieldLike(l string) bool {
+	i := 0
+	for i < len(l) && isSpace(l[i]) {
+		i++
+	}
+	start := i
+	for i < len(l) && (l[i] >= 'a' && l[i] <= 'z' || l[i] >= 'A' && l[i] <= 'Z' || l[i] >= '0' && l[i] <= '9' || l[i] == '-') {
+		i++
+	}
+	if i == start {
+		return false
+	}
+	for i < len(l) && isSpace(l[i]) {
+		i++
+	}
+	return i < len(l) && l[i] == ':'
+}
+
+// isSpace is the \s of Go's regexps.
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r' }
+
+// fieldMatch is re.FindStringSubmatch for a field pattern, on field-like
+// lines only.
+func fieldMatch(re *regexp.Regexp, l string) []string {
+	if !fieldLike(l) {
+		return nil
+	}
+	return re.FindStringSubmatch(l)
+}
+
 func indentOf(l string) int {
 	return len(l) - len(strings.TrimLeft(l, " \t"))
 }
@@ -575,7 +634,7 @@ type original struct {
 
 // returnedOriginal finds the returned message: an attached message/rfc822 or
 // text/rfc822-headers part, or a header block pasted into the text.
-func returnedOriginal(m *Message, notice string) *original {
+func returnedOriginal(ctx context.Context, m *Message, notice string) *original {
 	var found *original
 	m.root.walk(func(p *part) bool {
 		if p.embedded == nil || p == m.root {
@@ -592,17 +651,19 @@ func returnedOriginal(m *Message, notice string) *original {
 		return found
 	}
 	// A header block pasted into the text (Exim, qmail, many others).
+	const maxFull = 256 << 10
 	var full strings.Builder
 	m.root.walk(func(p *part) bool {
 		if p.mediaType == "text/plain" || p.mediaType == "text/html" {
 			if p.mediaType == "text/html" {
-				full.WriteString(htmlToText(string(p.body)))
+				t := p.text(ctx)
+				full.WriteString(t[:min(len(t), maxFull-full.Len())])
 			} else {
-				full.Write(p.body)
+				full.Write(p.body[:min(len(p.body), maxFull-full.Len())])
 			}
 			full.WriteByte('\n')
 		}
-		return full.Len() < 256<<10
+		return full.Len() < maxFull
 	})
 	text := full.String()
 	if i := pastedHeaderStart(text); i >= 0 {
@@ -680,9 +741,8 @@ var (
 	textAddrRE = regexp.MustCompile(`[A-Za-z0-9!#$%&'*+/=?^_{|}~.\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+`)
 	// lineStartRE matches text that may stand before an address that starts
 	// a line: indentation, a bracket, or a label such as "Recipient:".
-	lineStartRE  = regexp.MustCompile(`(?i)^\s*((to|recipient|address|rcpt to|original-recipient|final-recipient)\s*:\s*(rfc822\s*;\s*)?)?[<"(]?$`)
-	skipLineRE   = regexp.MustCompile(`(?i)^\s*(message-id|in-reply-to|references|received|return-path|reporting-mta|remote-mta|x-[a-z0-9-]+|dkim-signature|authentication-results|list-[a-z]+|sender|reply-to|from)\s*:`)
-	urlContextRE = regexp.MustCompile(`(?i)(https?://|mailto:|=)\S*$`)
+	lineStartRE = regexp.MustCompile(`(?i)^\s*((to|recipient|address|rcpt to|original-recipient|final-recipient)\s*:\s*(rfc822\s*;\s*)?)?[<"(]?$`)
+	skipLineRE  = regexp.MustCompile(`(?i)^\s*(message-id|in-reply-to|references|received|return-path|reporting-mta|remote-mta|x-[a-z0-9-]+|dkim-signature|authentication-results|list-[a-z]+|sender|reply-to|from)\s*:`)
 )
 
 // recipientsFromText finds failed recipients in a notice without a usable
@@ -690,7 +750,7 @@ var (
 // original's sender are never recipients; an address that the original was
 // sent to is the best evidence; otherwise addresses standing on their own
 // line or on a line with failure wording are taken.
-func recipientsFromText(m *Message, notice string, orig *original) (best, named []string) {
+func recipientsFromText(ctx context.Context, m *Message, notice string, orig *original) (best, named []string) {
 	exclude := map[string]bool{m.From: true}
 	for _, list := range [][]string{m.To, m.Cc, m.DeliveredTo} {
 		for _, a := range list {
@@ -712,18 +772,30 @@ func recipientsFromText(m *Message, notice string, orig *original) (best, named 
 		}
 	}
 
+	// Every test below looks at a line once, or at the text between one
+	// address and the next: a line of thousands of addresses costs its
+	// length, not its length times the addresses.
+	// No more than maxAddresses are looked at: a notice naming more is
+	// not a real one, and each costs an allocation.
 	var inOrig, strong, weak []string
+	stop := interrupt{ctx: ctx}
+	looked := 0
 	for _, line := range strings.Split(notice, "\n") {
-		if !strings.Contains(line, "@") || skipLineRE.MatchString(line) {
+		if stop.now() || looked >= maxAddresses {
+			break
+		}
+		if !strings.Contains(line, "@") || fieldLike(line) && skipLineRE.MatchString(line) {
 			continue
 		}
-		locs := textAddrRE.FindAllStringIndex(line, -1)
+		locs := textAddrRE.FindAllStringIndex(line, maxAddresses-looked)
+		looked += len(locs)
 		if len(locs) == 0 {
 			continue
 		}
 		failing := -1 // unknown until needed: the regexps are costly
-		for _, loc := range locs {
-			if urlContextRE.MatchString(line[:loc[0]]) {
+		url := urlContext{line: line}
+		for k, loc := range locs {
+			if url.before(loc[0]) {
 				continue
 			}
 			a := strings.ToLower(strings.Trim(line[loc[0]:loc[1]], "."))
@@ -737,7 +809,9 @@ func recipientsFromText(m *Message, notice string, orig *original) (best, named 
 				continue
 			}
 			switch {
-			case lineStartRE.MatchString(line[:loc[0]]):
+			// Only the first address can stand at the start of its line:
+			// what precedes any other holds an address, so an "@".
+			case k == 0 && lineStartRE.MatchString(line[:loc[0]]):
 				strong = append(strong, a)
 			case failing == 1 || failing < 0 && failureLine(line, &failing):
 				strong = append(strong, a)
@@ -768,6 +842,35 @@ func recipientsFromText(m *Message, notice string, orig *original) (best, named 
 	return best, nil
 }
 
+// urlContext tells whether an address on a line is part of a URL or a
+// parameter ("https://…", "mailto:…", "…=…"): the run of non-space text it
+// ends has one of those. It looks at each byte of the line once, as
+// addresses are asked about from left to right.
+type urlContext struct {
+	line     string
+	pos      int  // the line is read up to here
+	tokStart int  // where the run of non-space text before pos begins
+	found    bool // that run holds a URL or "=" marker
+}
+
+func (u *urlContext) before(at int) bool {
+	for i := u.pos; i < at; i++ {
+		switch u.line[i] {
+		case ' ', '\t', '\n', '\f', '\r':
+			u.tokStart, u.found = i+1, false
+		}
+	}
+	if !u.found && at > u.tokStart {
+		// A marker not seen up to pos ends after it: look back no further
+		// than the longest marker.
+		seg := strings.ToLower(u.line[max(u.tokStart, u.pos-len("https://")+1):at])
+		u.found = strings.Contains(seg, "=") || strings.Contains(seg, "http://") ||
+			strings.Contains(seg, "https://") || strings.Contains(seg, "mailto:")
+	}
+	u.pos = max(u.pos, at)
+	return u.found
+}
+
 // failureLine reports whether line speaks of a failure, caching the answer.
 func failureLine(line string, cache *int) bool {
 	*cache = 0
@@ -793,11 +896,13 @@ func statusFromText(text string) string {
 func diagnosticFromText(text string) string {
 	var lines []string
 	for _, l := range strings.Split(leadingText(text, 16<<10), "\n") {
-		if skipLineRE.MatchString(l) || pastedFieldRE.MatchString(l) || textDSNRE.MatchString(l) || dsnFieldRE.MatchString(l) {
-			continue
-		}
-		if loc := diagnosticFieldRE.FindStringIndex(l); loc != nil {
-			l = dsnDiagnostic(l[loc[1]:])
+		if fieldLike(l) {
+			if skipLineRE.MatchString(l) || pastedFieldRE.MatchString(l) || textDSNRE.MatchString(l) || dsnFieldRE.MatchString(l) {
+				continue
+			}
+			if loc := diagnosticFieldRE.FindStringIndex(l); loc != nil {
+				l = dsnDiagnostic(l[loc[1]:])
+			}
 		}
 		lines = append(lines, l)
 	}

@@ -1,6 +1,8 @@
 package replies
 
 import (
+	"context"
+	"fmt"
 	"regexp"
 	"strings"
 )
@@ -36,6 +38,22 @@ type Verdict struct {
 //   - anything not positively automatic is Human: losing a mayor's answer is
 //     worse than reading an out-of-office by hand.
 func Classify(m *Message) Verdict {
+	v, _ := ClassifyContext(context.Background(), m)
+	return v
+}
+
+// ClassifyContext is Classify that gives up, with an error wrapping
+// ctx.Err() and no verdict, once ctx ends. Its cost is linear in the
+// message's size; the context is for a deadline over a whole message.
+func ClassifyContext(ctx context.Context, m *Message) (Verdict, error) {
+	v := classify(ctx, m)
+	if err := ctx.Err(); err != nil {
+		return Verdict{}, fmt.Errorf("replies: classify: %w", err)
+	}
+	return v, nil
+}
+
+func classify(ctx context.Context, m *Message) Verdict {
 	if m == nil || m.root == nil {
 		return Verdict{Kind: Human, Reason: "nothing to classify"}
 	}
@@ -45,7 +63,7 @@ func Classify(m *Message) Verdict {
 	if readReceipt(m) {
 		return Verdict{Kind: AutoReply, Reason: "read receipt (RFC 8098 disposition notification)"}
 	}
-	if v, ok := classifyBounce(m); ok {
+	if v, ok := classifyBounce(ctx, m); ok {
 		return v
 	}
 	if reason, ok := autoReply(m); ok {

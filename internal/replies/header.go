@@ -3,6 +3,7 @@ package replies
 import (
 	"bytes"
 	"fmt"
+	"iter"
 	"mime"
 	"net/mail"
 	"regexp"
@@ -91,21 +92,45 @@ func readHeader(b []byte, allowEmpty bool, problems *[]string) (h Header, body [
 			b = nil
 		}
 	}
-	// Folded values are collected piecewise and joined once: appending to a
-	// string per continuation line would cost the square of a long header.
-	var pieces []string
+	// A folded value is gathered in one buffer and made a string once:
+	// appending to a string per continuation line would cost the square of
+	// a long header, and a string per line an allocation each. Fields past
+	// maxHeaderFields, and a value's text past maxFieldBytes, are read over
+	// but not kept.
+	var val []byte
+	keep := true // the field being read is kept
 	flush := func() {
-		if len(pieces) > 0 {
-			h.fields[len(h.fields)-1].Value = strings.Join(pieces, " ")
-			pieces = pieces[:0]
+		if len(val) > 0 {
+			h.fields[len(h.fields)-1].Value = string(val)
+			val = val[:0]
 		}
 	}
-	addField := func(name, value string) {
-		flush()
-		h.fields = append(h.fields, HeaderField{Name: name})
-		if value != "" {
-			pieces = append(pieces, value)
+	addPiece := func(v []byte) {
+		if !keep || len(v) == 0 {
+			return
 		}
+		if len(val) > 0 {
+			val = append(val, ' ')
+		}
+		if len(val)+len(v) > maxFieldBytes {
+			addProblem(problems, problemLongField)
+			n := maxFieldBytes - len(val)
+			for n > 0 && v[n]&0xC0 == 0x80 {
+				n-- // not inside a UTF-8 sequence
+			}
+			v, keep = v[:n], false
+		}
+		val = append(val, v...)
+	}
+	addField := func(name, value []byte) {
+		flush()
+		keep = len(h.fields) < maxHeaderFields
+		if !keep {
+			addProblem(problems, problemManyFields)
+			return
+		}
+		h.fields = append(h.fields, HeaderField{Name: fieldName(name)})
+		addPiece(value)
 	}
 	rest := b
 	for len(rest) > 0 {
@@ -128,8 +153,8 @@ func readHeader(b []byte, allowEmpty bool, problems *[]string) (h Header, body [
 					return h, rest, false
 				}
 				addProblem(problems, "header starts with a continuation line")
-			} else if v := strings.TrimSpace(string(line)); v != "" {
-				pieces = append(pieces, v)
+			} else {
+				addPiece(bytes.TrimSpace(line))
 			}
 			rest = next
 			continue
@@ -140,7 +165,7 @@ func readHeader(b []byte, allowEmpty bool, problems *[]string) (h Header, body [
 			// 'boundary="..."' left unindented below its Content-Type: a
 			// broken fold, and losing it would lose the whole MIME structure.
 			addProblem(problems, "unindented header continuation")
-			pieces = append(pieces, strings.TrimSpace(string(line)))
+			addPiece(bytes.TrimSpace(line))
 			rest = next
 			continue
 		}
@@ -168,25 +193,53 @@ func readHeader(b []byte, allowEmpty bool, problems *[]string) (h Header, body [
 	return h, nil, true
 }
 
+// commonFields are names most messages and MIME parts carry, kept as one
+// string each rather than a new one per field read.
+var commonFields = func() map[string]string {
+	m := map[string]string{}
+	for _, n := range []string{"Content-Type", "Content-Transfer-Encoding", "Content-Disposition", "Content-ID",
+		"Content-Description", "MIME-Version", "Received", "From", "To", "Cc", "Subject", "Date", "Message-ID",
+		"In-Reply-To", "References", "Return-Path", "Delivered-To", "X-Original-To", "Reply-To", "Sender",
+		"Final-Recipient", "Original-Recipient", "Action", "Status", "Diagnostic-Code", "Reporting-MTA", "Remote-MTA"} {
+		m[n] = n
+	}
+	return m
+}()
+
+// fieldName returns name as a string, without allocating for common names
+// (the map lookup with string(name) does not copy it).
+func fieldName(name []byte) string {
+	if n, ok := commonFields[string(name)]; ok {
+		return n
+	}
+	return string(name)
+}
+
+// What readHeader notes when a limit cuts a header short.
+var (
+	problemLongField  = fmt.Sprintf("header field over %d bytes: cut short", maxFieldBytes)
+	problemManyFields = fmt.Sprintf("more than %d header fields: the rest not read", maxHeaderFields)
+)
+
 var paramContinuationRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9*-]*\s*=`)
 
 // splitField parses "Name: value". The name must be printable ASCII without
 // spaces (trailing spaces before the colon are tolerated, they occur).
-func splitField(line []byte) (name, value string, ok bool) {
+func splitField(line []byte) (name, value []byte, ok bool) {
 	i := bytes.IndexByte(line, ':')
 	if i <= 0 {
-		return "", "", false
+		return nil, nil, false
 	}
 	key := bytes.TrimRight(line[:i], " \t")
 	if len(key) == 0 {
-		return "", "", false
+		return nil, nil, false
 	}
 	for _, c := range key {
 		if c < 33 || c > 126 {
-			return "", "", false
+			return nil, nil, false
 		}
 	}
-	return string(key), strings.TrimSpace(string(line[i+1:])), true
+	return key, bytes.TrimSpace(line[i+1:]), true
 }
 
 func addProblem(problems *[]string, p string) {
@@ -267,7 +320,8 @@ var (
 // anything that looks like an address when the strict parser gives up (bare
 // "MAILER-DAEMON", unbalanced quotes, "mailing list x@y" and such).
 func parseAddresses(v string) ([]address, bool) {
-	v = strings.TrimSpace(v)
+	// No list needs more than maxAddresses: the rest is not even parsed.
+	v = strings.TrimSpace(firstAddresses(v, maxAddresses))
 	if v == "" {
 		return nil, true
 	}
@@ -309,52 +363,86 @@ func parseAddresses(v string) ([]address, bool) {
 // splitAddressList splits at commas that are outside quotes and brackets.
 func splitAddressList(v string) []string {
 	var parts []string
-	depthAngle, depthParen, inQuote := 0, 0, false
 	start := 0
-	for i := 0; i < len(v); i++ {
-		switch c := v[i]; {
-		case c == '\\':
-			i++
-		case c == '"':
-			inQuote = !inQuote
-		case inQuote:
-		case c == '<':
-			depthAngle++
-		case c == '>':
-			if depthAngle > 0 {
-				depthAngle--
-			}
-		case c == '(':
-			depthParen++
-		case c == ')':
-			if depthParen > 0 {
-				depthParen--
-			}
-		case c == ',' || c == ';':
-			if depthAngle == 0 && depthParen == 0 {
-				parts = append(parts, v[start:i])
-				start = i + 1
-			}
-		}
+	for i := range addressSeparators(v) {
+		parts = append(parts, v[start:i])
+		start = i + 1
 	}
 	return append(parts, v[start:])
 }
 
-var msgIDRE = regexp.MustCompile(`<([^<>\s]+)>`)
+// firstAddresses returns v cut before its n-th address separator: at most
+// n entries of the list, found without parsing the rest.
+func firstAddresses(v string, n int) string {
+	count := 0
+	for i := range addressSeparators(v) {
+		if count++; count == n {
+			return v[:i]
+		}
+	}
+	return v
+}
+
+// addressSeparators yields the index of every comma or semicolon that is
+// outside quotes and brackets.
+func addressSeparators(v string) iter.Seq[int] {
+	return func(yield func(int) bool) {
+		depthAngle, depthParen, inQuote := 0, 0, false
+		for i := 0; i < len(v); i++ {
+			switch c := v[i]; {
+			case c == '\\':
+				i++
+			case c == '"':
+				inQuote = !inQuote
+			case inQuote:
+			case c == '<':
+				depthAngle++
+			case c == '>':
+				if depthAngle > 0 {
+					depthAngle--
+				}
+			case c == '(':
+				depthParen++
+			case c == ')':
+				if depthParen > 0 {
+					depthParen--
+				}
+			case c == ',' || c == ';':
+				if depthAngle == 0 && depthParen == 0 && !yield(i) {
+					return
+				}
+			}
+		}
+	}
+}
 
 // parseMsgIDs reads a Message-ID list. Besides the standard "<a@b> <c@d>" it
 // accepts what broken clients send: comma-separated lists, ids in quotes,
-// ids without angle brackets.
+// ids without angle brackets. The ids are slices of v: a list of
+// thousands costs no allocation per id.
 func parseMsgIDs(v string) []string {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return nil
 	}
 	var ids []string
-	if ms := msgIDRE.FindAllStringSubmatch(v, -1); len(ms) > 0 {
-		for _, m := range ms {
-			ids = append(ids, m[1])
+	// "<id>": an id in angle brackets, without spaces or brackets inside.
+	for rest := v; ; {
+		lt := strings.IndexByte(rest, '<')
+		if lt < 0 {
+			break
 		}
+		rest = rest[lt+1:]
+		end := strings.IndexAny(rest, "<> \t\r\n\f")
+		if end < 0 {
+			break
+		}
+		if rest[end] == '>' && end > 0 {
+			ids = append(ids, rest[:end])
+		}
+		rest = rest[end:]
+	}
+	if len(ids) > 0 {
 		return dedupe(ids)
 	}
 	for _, tok := range strings.FieldsFunc(v, func(r rune) bool {
@@ -366,17 +454,6 @@ func parseMsgIDs(v string) []string {
 		}
 	}
 	return dedupe(ids)
-}
-
-// appendUnique appends s unless list has it. For the short lists it is used
-// on; long ones are built with append and dedupe.
-func appendUnique(list []string, s string) []string {
-	for _, x := range list {
-		if x == s {
-			return list
-		}
-	}
-	return append(list, s)
 }
 
 // dedupe removes repeated strings, keeping the first of each, in linear time

@@ -1,81 +1,59 @@
 package replies
 
 import (
-	"html"
+	"context"
+	"io"
 	"strings"
 	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/net/html"
 )
 
 // htmlToText renders an HTML body as plain text, well enough to read a reply
 // and find its quote: block elements become line breaks and <blockquote>
 // content gets ">" prefixes, so HTML-only replies split like plain ones.
-// It is a small tolerant scanner rather than a full HTML parser: mail HTML is
-// often broken, and only the text matters here.
-func htmlToText(s string) string {
-	var w htmlWriter
-	for i := 0; i < len(s); {
-		lt := strings.IndexByte(s[i:], '<')
-		if lt < 0 {
-			w.text(s[i:])
-			break
+// x/net/html's tokenizer reads the markup: it is tolerant of the broken HTML
+// mail carries, reads quoted attribute values whole (a ">" inside one is not
+// text), and takes one pass over its input whatever it holds, which a
+// hand-written scan looking ahead for ">" did not on a flood of "<".
+// It stops early, with what it has, once ctx ends.
+func htmlToText(ctx context.Context, s string) string {
+	stop := interrupt{ctx: ctx}
+	w := htmlWriter{stop: &stop}
+	// The tokenizer reads text between tags as one token, however long: it
+	// is given a reader that fails once ctx ends, so that it stops too.
+	z := html.NewTokenizer(ctxReader{ctx, strings.NewReader(s)})
+	skip := "" // an element whose content is not text (script, style, ...)
+	for !stop.now() {
+		tt := z.Next()
+		if tt == html.ErrorToken {
+			break // io.EOF, or input the tokenizer gave up on
 		}
-		w.text(s[i : i+lt])
-		i += lt
-		if strings.HasPrefix(s[i:], "<!--") {
-			end := strings.Index(s[i+4:], "-->")
-			if end < 0 {
-				break
+		if skip != "" {
+			if tt == html.EndTagToken {
+				if name, _ := z.TagName(); string(name) == skip {
+					skip = ""
+				}
 			}
-			i += 4 + end + 3
 			continue
 		}
-		gt := strings.IndexByte(s[i:], '>')
-		if gt < 0 {
-			w.text(s[i:])
-			break
-		}
-		raw := s[i+1 : i+gt]
-		name, closing, ok := htmlTagName(raw)
-		if !ok {
-			// A literal "<" in text, e.g. "a < b".
-			w.text("<")
-			i++
-			continue
-		}
-		i += gt + 1
-		switch name {
-		case "script", "style", "head", "title", "xml":
-			if !closing {
-				// Skip to the matching end tag.
-				end := indexFold(s[i:], "</"+name)
-				if end < 0 {
-					i = len(s)
-					continue
+		switch tt {
+		case html.TextToken:
+			w.text(z.Text())
+		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
+			name, _ := z.TagName()
+			// A map lookup with string(name) does not copy the name: a
+			// flood of tags costs no allocation per tag.
+			k, known := tagKinds[string(name)]
+			switch {
+			case !known:
+			case k.layout == tagSkip:
+				if tt == html.StartTagToken {
+					skip = k.name
 				}
-				i += end
-			}
-		case "br":
-			w.newline()
-		case "p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "hr":
-			w.paragraph()
-		case "div", "tr", "dt", "dd", "pre", "center", "address", "section",
-			"article", "header", "footer", "form", "caption", "tbody", "thead":
-			w.newline()
-		case "li":
-			w.newline()
-			if !closing {
-				w.text("- ")
-			}
-		case "td", "th":
-			w.space()
-		case "blockquote":
-			w.newline()
-			if closing {
-				if w.depth > 0 {
-					w.depth--
-				}
-			} else {
-				w.depth++
+			default:
+				w.tag(k, tt == html.EndTagToken)
 			}
 		}
 	}
@@ -83,38 +61,85 @@ func htmlToText(s string) string {
 	return strings.TrimRight(w.out.String(), "\n")
 }
 
-// htmlTagName returns the lower-cased element name of a tag body such as
-// "/div" or "a href=...". ok is false for text that only looks like a tag.
-func htmlTagName(raw string) (name string, closing, ok bool) {
-	if strings.HasPrefix(raw, "/") {
-		closing = true
-		raw = raw[1:]
-	}
-	if strings.HasPrefix(raw, "!") || strings.HasPrefix(raw, "?") {
-		return "!", false, true // doctype, CDATA, processing instructions
-	}
-	end := 0
-	for end < len(raw) && (raw[end] >= 'a' && raw[end] <= 'z' || raw[end] >= 'A' && raw[end] <= 'Z' ||
-		end > 0 && (raw[end] >= '0' && raw[end] <= '9' || raw[end] == ':' || raw[end] == '-')) {
-		end++
-	}
-	if end == 0 {
-		return "", false, false
-	}
-	return strings.ToLower(raw[:end]), closing, true
+// tagKind is what an element means for the text.
+type tagKind struct {
+	layout int
+	name   string
 }
 
-func indexFold(s, sub string) int {
-	n := len(sub)
-	for i := 0; i+n <= len(s); i++ {
-		if strings.EqualFold(s[i:i+n], sub) {
-			return i
+// The layouts of the elements that shape the text; others are ignored.
+const (
+	tagSkip      = iota + 1 // its content is not text: skipped to its end tag
+	tagBreak                // a line break
+	tagParagraph            // a blank line around it
+	tagBlock                // a line of its own
+	tagItem                 // a list item: a line starting with "- "
+	tagCell                 // a table cell: a space
+	tagQuote                // a quote: its lines get ">" prefixes
+)
+
+var tagKinds = func() map[string]tagKind {
+	m := map[string]tagKind{}
+	for layout, names := range map[int][]string{
+		tagSkip:      {"script", "style", "head", "title", "xml"},
+		tagBreak:     {"br"},
+		tagParagraph: {"p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "hr"},
+		tagBlock: {"div", "tr", "dt", "dd", "pre", "center", "address", "section",
+			"article", "header", "footer", "form", "caption", "tbody", "thead"},
+		tagItem:  {"li"},
+		tagCell:  {"td", "th"},
+		tagQuote: {"blockquote"},
+	} {
+		for _, n := range names {
+			m[n] = tagKind{layout: layout, name: n}
 		}
 	}
-	return -1
+	return m
+}()
+
+// tag writes the line structure an element stands for.
+func (w *htmlWriter) tag(k tagKind, closing bool) {
+	switch k.layout {
+	case tagBreak:
+		w.newline()
+	case tagParagraph:
+		w.paragraph()
+	case tagBlock:
+		w.newline()
+	case tagItem:
+		w.newline()
+		if !closing {
+			w.text([]byte("- "))
+		}
+	case tagCell:
+		w.space()
+	case tagQuote:
+		w.newline()
+		if closing {
+			if w.depth > 0 {
+				w.depth--
+			}
+		} else {
+			w.depth++
+		}
+	}
+}
+
+// ctxReader is r until ctx ends, then an error.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 type htmlWriter struct {
+	stop         *interrupt
 	out          strings.Builder
 	line         strings.Builder
 	lineDepth    int // quote depth of the line being built
@@ -123,11 +148,12 @@ type htmlWriter struct {
 	blank        bool // the last line written was blank
 }
 
-func (w *htmlWriter) text(t string) {
-	if t == "" {
-		return
-	}
-	for _, r := range html.UnescapeString(t) {
+// text writes text already unescaped (the tokenizer decodes entities),
+// folding white space.
+func (w *htmlWriter) text(t []byte) {
+	for len(t) > 0 && !w.stop.now() {
+		r, n := utf8.DecodeRune(t)
+		t = t[n:]
 		if unicode.IsSpace(r) || r == '\u00a0' {
 			w.pendingSpace = true
 			continue

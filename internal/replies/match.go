@@ -206,10 +206,12 @@ func (x *matching) signedReferences(m *Message, v Verdict) error {
 	if x.mt.Verifier == nil {
 		return nil
 	}
+	// Parse caps these lists; a Message built elsewhere is capped here,
+	// since each entry may cost a store lookup.
 	for _, h := range []struct {
 		header string
 		ids    []string
-	}{{"In-Reply-To", m.InReplyTo}, {"References", m.References}} {
+	}{{"In-Reply-To", capIDs(m.InReplyTo)}, {"References", capIDs(m.References)}} {
 		for _, id := range h.ids {
 			if lid, ok := x.mt.Verifier.ParseMessageID(id); ok {
 				if err := x.add(lid, SignalMessageID, fmt.Sprintf("%s names our Message-ID <%s>", h.header, id)); err != nil {
@@ -221,7 +223,8 @@ func (x *matching) signedReferences(m *Message, v Verdict) error {
 	for _, h := range []struct {
 		header string
 		addrs  []string
-	}{{"To", m.To}, {"Cc", m.Cc}, {"Delivered-To/X-Original-To", m.DeliveredTo}} {
+	}{{"To", capList(m.To, maxAddresses)}, {"Cc", capList(m.Cc, maxAddresses)},
+		{"Delivered-To/X-Original-To", capList(m.DeliveredTo, maxAddresses)}} {
 		for _, a := range h.addrs {
 			if lid, ok := x.mt.Verifier.ParsePlusAddress(a); ok {
 				if err := x.add(lid, SignalReplyToken, fmt.Sprintf("%s is our reply address with the letter's token (%s)", h.header, a)); err != nil {
@@ -299,7 +302,12 @@ func (x *matching) offices(m *Message, v Verdict) error {
 		}
 	}
 	if v.Bounce != nil {
+		// Each recipient once, and no more than a message may name.
+		var rcpts addressSet
 		for _, r := range v.Bounce.Recipients {
+			rcpts.add(r)
+		}
+		for _, r := range rcpts.list {
 			t, err := lookup.Target(x.ctx, r)
 			if errors.Is(err, campaign.ErrNotFound) {
 				continue

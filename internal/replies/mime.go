@@ -2,8 +2,9 @@ package replies
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
-	"io"
+	"fmt"
 	"mime"
 	"strings"
 	"unicode/utf8"
@@ -27,6 +28,19 @@ type part struct {
 	body      []byte  // transfer-decoded; text/* is also converted to UTF-8
 	children  []*part // multipart/*
 	embedded  *part   // message/rfc822, message/global, */rfc822-headers
+
+	// html is the body of a text/html part as text, converted once: the
+	// body text, a bounce's notice and its returned original all read it.
+	html     string
+	htmlDone bool
+}
+
+// text returns an HTML part's body as plain text.
+func (p *part) text(ctx context.Context) string {
+	if !p.htmlDone {
+		p.html, p.htmlDone = htmlToText(ctx, string(p.body)), true
+	}
+	return p.html
 }
 
 // walk visits p and its descendants depth first. It does not enter embedded
@@ -57,20 +71,34 @@ func (p *part) isAttachment() bool {
 	return params["filename"] != "" && disp != "inline"
 }
 
+var problemManyParts = fmt.Sprintf("more than %d MIME parts: the rest not read", maxParts)
+
+// parser is the state of one Parse: where problems go, and what is left of
+// the limits on parts and decoded bytes.
+type parser struct {
+	stop     interrupt
+	problems *[]string
+	parts    int
+	budget   int // bytes decoding may still produce (decodeBudget)
+}
+
 // parsePart builds the MIME tree for one entity. Problems found on the way are
 // recorded; nothing here fails, the worst case is an opaque text/plain part.
-func parsePart(h Header, body []byte, depth int, problems *[]string) *part {
+// Bodies are slices of the message, not copies: only decoding makes new
+// bytes, and decoding is limited by the budget.
+func (ps *parser) parsePart(h Header, body []byte, depth int) *part {
+	ps.parts++
 	p := &part{header: h}
 	ct := h.Get("Content-Type")
 	p.mediaType, p.params = parseMediaTypeLenient(ct)
 	if p.mediaType == "" || !strings.Contains(p.mediaType, "/") {
 		if ct != "" {
-			addProblem(problems, "unparsable Content-Type")
+			addProblem(ps.problems, "unparsable Content-Type")
 		}
 		p.mediaType = "text/plain"
 	}
 	if depth >= maxDepth {
-		addProblem(problems, "MIME nesting too deep")
+		addProblem(ps.problems, "MIME nesting too deep")
 		p.mediaType = "application/octet-stream"
 		p.body = body
 		return p
@@ -80,29 +108,36 @@ func parsePart(h Header, body []byte, depth int, problems *[]string) *part {
 	case strings.HasPrefix(p.mediaType, "multipart/"):
 		// RFC 2046 allows only identity encodings on multiparts, but some
 		// senders base64 the whole thing anyway.
-		body = decodeTransfer(h.Get("Content-Transfer-Encoding"), body, problems)
+		body = ps.decodeTransfer(h.Get("Content-Transfer-Encoding"), body)
 		boundary := p.params["boundary"]
 		if boundary == "" {
-			addProblem(problems, "multipart without boundary")
+			addProblem(ps.problems, "multipart without boundary")
 			p.mediaType = "text/plain"
-			p.body = decodeCharset(p.params["charset"], body, problems)
+			p.body = ps.decodeCharset(p.params["charset"], body)
 			return p
 		}
-		raws, found := splitMultipart(body, boundary, problems)
+		raws, found := splitMultipart(body, boundary, ps.problems, &ps.stop)
 		if !found {
-			addProblem(problems, "multipart boundary never appears")
+			addProblem(ps.problems, "multipart boundary never appears")
 			p.mediaType = "text/plain"
-			p.body = decodeCharset(p.params["charset"], body, problems)
+			p.body = ps.decodeCharset(p.params["charset"], body)
 			return p
 		}
 		for _, raw := range raws {
-			ch, cb, _ := readHeader(raw, true, problems)
-			p.children = append(p.children, parsePart(ch, cb, depth+1, problems))
+			if ps.parts >= maxParts {
+				addProblem(ps.problems, problemManyParts)
+				break
+			}
+			if ps.stop.now() {
+				break
+			}
+			ch, cb, _ := readHeader(raw, true, ps.problems)
+			p.children = append(p.children, ps.parsePart(ch, cb, depth+1))
 		}
 	case p.mediaType == "message/rfc822" || p.mediaType == "message/global" ||
 		p.mediaType == "message/rfc822-headers" || p.mediaType == "text/rfc822-headers" ||
 		p.mediaType == "message/global-headers":
-		body = decodeTransfer(h.Get("Content-Transfer-Encoding"), body, problems)
+		body = ps.decodeTransfer(h.Get("Content-Transfer-Encoding"), body)
 		p.body = body
 		// Returned originals are often indented or start with a blank line.
 		eh, eb, ok := readHeader(bytes.TrimLeft(body, " \t\n"), false, nil)
@@ -110,16 +145,63 @@ func parsePart(h Header, body []byte, depth int, problems *[]string) *part {
 			if strings.HasSuffix(p.mediaType, "-headers") {
 				eb = nil
 			}
-			p.embedded = parsePart(eh, eb, depth+1, problems)
+			p.embedded = ps.parsePart(eh, eb, depth+1)
 		}
 	default:
-		body = decodeTransfer(h.Get("Content-Transfer-Encoding"), body, problems)
+		body = ps.decodeTransfer(h.Get("Content-Transfer-Encoding"), body)
 		if strings.HasPrefix(p.mediaType, "text/") || strings.HasPrefix(p.mediaType, "message/") {
-			body = decodeCharset(p.params["charset"], body, problems)
+			body = ps.decodeCharset(p.params["charset"], body)
 		}
 		p.body = body
 	}
 	return p
+}
+
+// decodeTransfer undoes a transfer encoding within the decoding budget.
+// Past it the part is left out: its bytes may not be text, and undecoded
+// they would only be noise.
+func (ps *parser) decodeTransfer(cte string, body []byte) []byte {
+	if isIdentity(cte) {
+		return body
+	}
+	if len(body) > ps.budget {
+		addProblem(ps.problems, "decoding limit reached: parts left out")
+		return nil
+	}
+	out := decodeTransfer(cte, body, ps.problems)
+	ps.budget -= len(out)
+	return out
+}
+
+// decodeCharset converts text to UTF-8 within the decoding budget. A
+// charset decoder may produce up to three bytes per byte read: the budget
+// may be overdrawn by one part, and then no other is decoded.
+func (ps *parser) decodeCharset(cs string, body []byte) []byte {
+	if len(body) > ps.budget && !(isUTF8Name(cs) && utf8.Valid(body)) {
+		addProblem(ps.problems, "decoding limit reached: parts left out")
+		return nil
+	}
+	out := decodeCharset(cs, body, ps.problems)
+	if len(out) > 0 && len(body) > 0 && &out[0] != &body[0] {
+		ps.budget -= len(out)
+	}
+	return out
+}
+
+func isIdentity(cte string) bool {
+	switch strings.ToLower(strings.TrimSpace(cte)) {
+	case "", "7bit", "8bit", "binary":
+		return true
+	}
+	return false
+}
+
+func isUTF8Name(cs string) bool {
+	switch strings.ToLower(strings.Trim(strings.TrimSpace(cs), `"'`)) {
+	case "", "us-ascii", "ascii", "utf-8", "utf8":
+		return true
+	}
+	return false
 }
 
 // parseMediaTypeLenient is mime.ParseMediaType that still returns what it
@@ -158,16 +240,16 @@ func parseMediaTypeLenient(v string) (string, map[string]string) {
 	return mt, params
 }
 
-// splitMultipart returns the raw parts between boundary lines. found is
-// false when no boundary line occurs at all. A missing closing boundary is
-// tolerated: the last part runs to the end.
-func splitMultipart(body []byte, boundary string, problems *[]string) (parts [][]byte, found bool) {
+// splitMultipart returns the raw parts between boundary lines, as slices
+// of body (copying them would cost the message's size again at every level
+// of nesting). found is false when no boundary line occurs at all. A
+// missing closing boundary is tolerated: the last part runs to the end.
+func splitMultipart(body []byte, boundary string, problems *[]string, stop *interrupt) (parts [][]byte, found bool) {
 	delim := []byte("--" + boundary)
-	var cur []byte
-	inPart := false
+	partStart := -1 // offset where the current part began; -1 outside one
 	closed := false
 	start := 0
-	for start <= len(body) && !closed {
+	for start <= len(body) && !closed && !stop.now() {
 		end := bytes.IndexByte(body[start:], '\n')
 		var line []byte
 		next := len(body) + 1
@@ -181,43 +263,30 @@ func splitMultipart(body []byte, boundary string, problems *[]string) (parts [][
 			rest := bytes.TrimRight(line[len(delim):], " \t\r")
 			if len(rest) == 0 || bytes.Equal(rest, []byte("--")) {
 				found = true
-				if inPart {
-					parts = append(parts, trimFinalNewline(cur))
+				if partStart >= 0 {
+					// The line break before the boundary belongs to it.
+					parts = append(parts, body[partStart:max(partStart, start-1)])
 				}
-				cur = nil
-				inPart = true
+				partStart = next
 				if len(rest) == 2 {
 					closed = true
-					inPart = false
+					partStart = -1
 				}
 				start = next
+				if len(parts) >= maxParts {
+					addProblem(problems, problemManyParts)
+					return parts, found
+				}
 				continue
-			}
-		}
-		if inPart {
-			cur = append(cur, line...)
-			if end >= 0 {
-				cur = append(cur, '\n')
 			}
 		}
 		start = next
 	}
-	if inPart {
+	if partStart >= 0 {
 		addProblem(problems, "multipart not closed")
-		parts = append(parts, cur)
-	}
-	if len(parts) > 1000 {
-		parts = parts[:1000]
+		parts = append(parts, body[min(partStart, len(body)):])
 	}
 	return parts, found
-}
-
-// trimFinalNewline drops the line break that belongs to the next boundary.
-func trimFinalNewline(b []byte) []byte {
-	if n := len(b); n > 0 && b[n-1] == '\n' {
-		return b[:n-1]
-	}
-	return b
 }
 
 func decodeTransfer(cte string, body []byte, problems *[]string) []byte {
@@ -324,7 +393,11 @@ func decodeCharset(cs string, b []byte, problems *[]string) []byte {
 		}
 		return windows1252(b)
 	}
-	out, err := io.ReadAll(r)
+	// Sized for the usual case (the text grows a little as UTF-8), so that
+	// reading it takes one or two allocations, not one per doubling.
+	buf := bytes.NewBuffer(make([]byte, 0, len(b)+len(b)/2+16))
+	_, err = buf.ReadFrom(r)
+	out := buf.Bytes()
 	if err != nil {
 		addProblem(problems, "text not decodable as "+cs)
 	}

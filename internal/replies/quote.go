@@ -175,26 +175,31 @@ func colonNear(lines []string, i int) bool {
 // to three lines because clients wrap long "On ... <address> wrote:" lines.
 func isAttribution(lines []string, i int) bool {
 	// Yahoo and others decorate it: "--- On Wed, 4/4/12, x@y wrote:".
-	joined := strings.TrimLeft(strings.TrimSpace(lines[i]), "-* ")
-	if len(joined) > 400 || joined == "" {
+	first := strings.TrimLeft(strings.TrimSpace(lines[i]), "-* ")
+	if len(first) > 400 || first == "" {
 		return false
 	}
-	lead := leadWordRE.MatchString(joined)
+	lead := leadWordRE.MatchString(first)
+	// The lines are joined only to be matched: most lines of a long text
+	// are neither, and joining each would cost an allocation per line.
+	parts := [3]string{first}
+	joined := func(n int) string { return strings.Join(parts[:n+1], " ") }
 	for n := 0; n < 3 && i+n < len(lines); n++ {
 		if n > 0 {
 			next := strings.TrimSpace(lines[i+n])
 			if next == "" || strings.HasPrefix(next, ">") {
 				return false
 			}
-			joined += " " + next
+			parts[n] = next
 		}
-		if lead && attributionRE.MatchString(joined) {
+		if lead && attributionRE.MatchString(joined(n)) {
 			return true
 		}
-		if strings.HasSuffix(joined, ":") {
+		if strings.HasSuffix(parts[n], ":") {
 			// Without a known form, only a quote right below and a date or
 			// address in the line make it an attribution, not a sentence.
-			return len(joined) < 300 && dateLikeRE.MatchString(joined) && nextNonBlankQuoted(lines, i+n+1)
+			j := joined(n)
+			return len(j) < 300 && dateLikeRE.MatchString(j) && nextNonBlankQuoted(lines, i+n+1)
 		}
 	}
 	return false

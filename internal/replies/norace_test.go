@@ -1,0 +1,5 @@
+//go:build !race
+
+package replies_test
+
+const raceEnabled = false
