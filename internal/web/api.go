@@ -58,7 +58,7 @@ func (s *Server) apiSign(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusRequestEntityTooLarge, apiError{Error: "too_large", Message: "the body is too large"})
 			return
 		}
-		writeJSON(w, http.StatusBadRequest, apiError{Error: "bad_request", Message: "the body is not a letter in JSON: " + err.Error()})
+		writeJSON(w, http.StatusBadRequest, apiError{Error: "bad_request", Message: "the body is not a letter in JSON: " + jsonProblem(err)})
 		return
 	}
 	if f.Lang == "" {
@@ -78,9 +78,9 @@ func (s *Server) apiSign(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		writeJSON(w, http.StatusTooManyRequests, apiError{Error: "rate_limited", Message: rl.Error(), RetryAfter: secs})
 	case errors.Is(err, supporters.ErrNoCampaign):
-		writeJSON(w, http.StatusNotFound, apiError{Error: "no_campaign", Message: err.Error()})
+		writeJSON(w, http.StatusNotFound, apiError{Error: "no_campaign", Message: translator("en")("error.no_campaign")})
 	case errors.Is(err, supporters.ErrAlreadySent):
-		writeJSON(w, http.StatusConflict, apiError{Error: "already_sent", Message: err.Error()})
+		writeJSON(w, http.StatusConflict, apiError{Error: "already_sent", Message: translator("en")("error.already_sent")})
 	default:
 		s.log.Error("web: api sign letter", "campaign", id, "err", err)
 		writeJSON(w, http.StatusInternalServerError, apiError{Error: "internal", Message: "internal error"})

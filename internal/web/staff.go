@@ -220,13 +220,18 @@ func (s *Server) staffError(w http.ResponseWriter, r *http.Request, status int, 
 }
 
 // staffFail maps an error from below to a status: not found, a conflict
-// of states, or an internal error (logged, not shown).
+// of states (with its reason in words), or an internal error (logged, not
+// shown).
 func (s *Server) staffFail(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.Is(err, campaign.ErrNotFound):
 		s.staffError(w, r, http.StatusNotFound, "Not found.")
 	case errors.Is(err, store.ErrConflict):
-		s.staffError(w, r, http.StatusConflict, err.Error())
+		msg := reason(err)
+		if msg == "" {
+			msg = "That cannot be done in its present state."
+		}
+		s.staffError(w, r, http.StatusConflict, msg)
 	default:
 		s.log.Error("web: staff request", "path", r.URL.Path, "err", err)
 		s.staffError(w, r, http.StatusInternalServerError, "Something went wrong; it has been logged.")

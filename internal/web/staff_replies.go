@@ -299,8 +299,8 @@ func (s *Server) replyClassify(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) replyActionFailed(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, store.ErrConflict) || strings.Contains(err.Error(), "note must be") {
-		s.staffError(w, r, http.StatusConflict, err.Error())
+	if msg := reason(err); msg != "" && (errors.Is(err, store.ErrConflict) || strings.Contains(msg, "note must be")) {
+		s.staffError(w, r, http.StatusConflict, msg)
 		return
 	}
 	s.staffFail(w, r, err)
