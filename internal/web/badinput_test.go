@@ -312,11 +312,14 @@ func TestLinks(t *testing.T) {
 func TestPagesInThreeLanguages(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	for _, tt := range []struct{ query, accept, want string }{
-		{"", "", "Write to the mayor of Montreal"},
+		// Without ?lang or a language of the pages in Accept-Language,
+		// the office's: Montreal's writes French.
+		{"", "", "Écrivez au maire de Montreal"},
+		{"", "en-GB", "Write to the mayor of Montreal"},
 		{"", "fr-CA,fr;q=0.9,en;q=0.5", "Écrivez au maire de Montreal"},
 		{"", "it-IT", "Scrivi al sindaco di Montreal"},
 		{"?lang=it", "fr", "Scrivi al sindaco di Montreal"},
-		{"?lang=de", "de-DE", "Write to the mayor of Montreal"},
+		{"?lang=de", "de-DE", "Écrivez au maire de Montreal"},
 	} {
 		req, _ := http.NewRequest(http.MethodGet, h.srv.URL+"/act/1"+tt.query, nil)
 		if tt.accept != "" {
