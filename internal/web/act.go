@@ -36,9 +36,10 @@ type actPage struct {
 	MaxMessage, KeepForDays                int
 }
 
-// problemLink is one entry of the error summary: a link to the field.
+// problemLink is one entry of the error summary: a link to the field,
+// naming it and its problem.
 type problemLink struct {
-	Field, Label, Message string
+	Field, Text string
 }
 
 // formFields are the form's fields in the order the page shows them, with
@@ -77,7 +78,11 @@ func (s *Server) showAct(w http.ResponseWriter, r *http.Request, status int, lan
 	var summary []problemLink
 	for _, fl := range formFields {
 		if msg, ok := probs[fl.name]; ok {
-			summary = append(summary, problemLink{Field: fl.name, Label: tr(fl.label, s.supporters.MaxMessage), Message: msg})
+			label := tr(fl.label)
+			if fl.name == "message" {
+				label = tr(fl.label, s.supporters.MaxMessage)
+			}
+			summary = append(summary, problemLink{Field: fl.name, Text: tr("act.problem", label, msg)})
 		}
 	}
 	if len(probs) > 0 {

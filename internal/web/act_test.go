@@ -123,9 +123,11 @@ func TestActIndex(t *testing.T) {
 func TestActFailedSubmitFocusesTheSummary(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	c := h.client()
-	for _, tt := range []struct{ lang, title, heading string }{
-		{"en", "<title>Error: Write to the mayor of Perth", "Please correct the fields marked below."},
-		{"fr", "<title>Erreur : Écrivez au maire de Perth", "Veuillez corriger les champs signalés ci-dessous."},
+	for _, tt := range []struct{ lang, title, heading, nameProblem, emailProblem string }{
+		{"en", "<title>Error: Write to the mayor of Perth", "Please correct the fields marked below.",
+			"Your name: Please fill this in.", "Your e-mail address: This is not an e-mail address."},
+		{"fr", "<title>Erreur : Écrivez au maire de Perth", "Veuillez corriger les champs signalés ci-dessous.",
+			"Votre nom : Veuillez remplir ce champ.", "Votre adresse électronique : Ce n&#39;est pas une adresse électronique."},
 	} {
 		_, page := h.get(c, h.srv.URL+"/act/3?lang="+tt.lang)
 		token := csrfRe.FindStringSubmatch(page)[1]
@@ -145,9 +147,10 @@ func TestActFailedSubmitFocusesTheSummary(t *testing.T) {
 			t.Fatalf("%s: no focused error summary:\n%s", tt.lang, page)
 		}
 		// The fields in the form's order, each linking to its field.
-		links := regexp.MustCompile(`<a href="#([a-z]+)">`).FindAllStringSubmatch(summary[2], -1)
-		if len(links) != 2 || links[0][1] != "name" || links[1][1] != "email" {
-			t.Errorf("%s: the summary links to %v, want name then email", tt.lang, links)
+		links := regexp.MustCompile(`<a href="#([a-z]+)">([^<]*)</a>`).FindAllStringSubmatch(summary[2], -1)
+		if len(links) != 2 || links[0][1] != "name" || links[1][1] != "email" ||
+			links[0][2] != tt.nameProblem || links[1][2] != tt.emailProblem {
+			t.Errorf("%s: the summary links to %q, want name then email, each with its label and problem", tt.lang, links)
 		}
 		if strings.Index(page, `id="error-summary"`) > strings.Index(page, "<form") {
 			t.Errorf("%s: the summary comes after the form", tt.lang)
