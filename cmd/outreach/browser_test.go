@@ -433,9 +433,8 @@ func TestStaffUIInBrowser(t *testing.T) {
 	b.arrive("form button[type=submit]")
 	b.click("form button[type=submit]")
 	b.waitFor("the page with the mistakes", `document.readyState === "complete" && document.getElementById("error-summary") !== null`, 30*time.Second)
-	if !b.eval(`document.activeElement === document.getElementById("error-summary")`) {
-		t.Errorf("after a failed submit the focus is on %q, not the error summary", b.evalText(`document.activeElement.outerHTML.slice(0, 80)`))
-	}
+	// The browser runs autofocus when it next renders, after the load.
+	b.waitFor("the focus on the error summary", `document.activeElement === document.getElementById("error-summary")`, 10*time.Second)
 	if title := b.evalText(`document.title`); !strings.HasPrefix(title, "Error: ") {
 		t.Errorf("after a failed submit the title is %q", title)
 	}

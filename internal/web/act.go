@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"errors"
 	"math"
 	"net/http"
@@ -61,12 +62,12 @@ func (s *Server) actPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) showAct(w http.ResponseWriter, r *http.Request, status int, lang string, f supporters.Form, probs map[string]string) {
 	id, ok := campaignID(r.PathValue("campaign"))
 	if !ok {
-		s.failLang(w, r, cmpOr(lang, pageLang(r)), http.StatusNotFound, "error.no_campaign")
+		s.failLang(w, r, cmp.Or(lang, pageLang(r)), http.StatusNotFound, "error.no_campaign")
 		return
 	}
 	c, t, err := s.supporters.OpenCampaign(r.Context(), id)
 	if err != nil {
-		s.signError(w, r, cmpOr(lang, pageLang(r)), err)
+		s.signError(w, r, cmp.Or(lang, pageLang(r)), err)
 		return
 	}
 	if lang == "" {
@@ -233,14 +234,6 @@ func addressee(t campaign.Target) string {
 		return t.Office
 	}
 	return t.City
-}
-
-// cmpOr is the first of its arguments that is not empty.
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // indexPage lists the campaigns supporters can write for.
