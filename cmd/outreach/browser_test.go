@@ -106,6 +106,9 @@ func value[T any](b *browser, a chromedp.Action[T]) T {
 
 func (b *browser) eval(js string) bool { return value(b, chromedp.Evaluate[bool](js)) }
 
+// evalText evaluates JavaScript that yields a string.
+func (b *browser) evalText(js string) string { return value(b, chromedp.Evaluate[string](js)) }
+
 // visit opens a page and waits for its main content.
 func (b *browser) visit(path string) {
 	b.t.Helper()
@@ -119,10 +122,22 @@ func (b *browser) text(sel string) string {
 	return value(b, chromedp.Text(chromedp.CSS(sel)))
 }
 
+// overflowingCells lists the table cells shown whose text does not fit
+// their box (it would be cut off, or spill over the next cell).
+const overflowingCells = `(function(){
+	var bad = [];
+	for (var c of document.querySelectorAll("td, th")) {
+		if (c.getClientRects().length && c.scrollWidth > c.clientWidth + 1) {
+			bad.push(c.textContent.trim().slice(0, 60) + " (" + c.scrollWidth + " px in " + c.clientWidth + ")");
+		}
+	}
+	return bad;
+})()`
+
 // shoot photographs the current page at each width, and checks that the
 // page needs no sideways scrolling there (wide tables scroll inside their
-// own box) and that axe-core finds no serious or critical accessibility
-// violation there.
+// own box), that no table cell's text overflows its box, and that axe-core
+// finds no serious or critical accessibility violation there.
 func (b *browser) shoot(name string) {
 	b.t.Helper()
 	b.n++
@@ -131,6 +146,9 @@ func (b *browser) shoot(name string) {
 		if !b.eval(`document.documentElement.scrollWidth <= window.innerWidth + 1`) {
 			sw := value(b, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
 			b.t.Errorf("%s at %s width: the page is %d px wide in a %d px window", name, w.name, sw, w.w)
+		}
+		for _, cell := range value(b, chromedp.Evaluate[[]string](overflowingCells)) {
+			b.t.Errorf("%s at %s width: a cell's text overflows its box: %s", name, w.name, cell)
 		}
 		b.audit(name, w.name)
 		png := value(b, chromedp.FullScreenshot(100))
@@ -329,6 +347,29 @@ func TestStaffUIInBrowser(t *testing.T) {
 	b.visit("/campaigns?country=Canada&state=never-contacted")
 	b.shoot("campaigns-filtered")
 
+	// The search box, sent as a form without script, then a header sorts.
+	b.visit("/campaigns")
+	b.do(chromedp.SendKeys(chromedp.CSS(`input[name=q]`), "montreal"))
+	b.click(`form.filters button[type=submit]`)
+	b.waitFor("the search", `location.search.includes("q=montreal") && document.readyState === "complete"`, 30*time.Second)
+	column := func(n int) string {
+		return strings.Join(value(b, chromedp.Evaluate[[]string](fmt.Sprintf(
+			`Array.from(document.querySelectorAll("table.data tbody td:nth-child(%d)")).map(function(td){ return td.textContent.trim(); })`, n))), ",")
+	}
+	if got := column(2); got != "Montreal,Montreal" {
+		t.Errorf("the search for montreal lists %q, want Montreal's two campaigns", got)
+	}
+	b.clickText("th a", "Korean local government")
+	b.waitFor("the sorted table", `(function(){ var th = document.querySelector("th[aria-sort=ascending]");
+		return th !== null && th.textContent.includes("Korean local government"); })()`, 30*time.Second)
+	if got := column(3); got != "Busan,Seoul" {
+		t.Errorf("sorted by partner: %q, want Busan,Seoul", got)
+	}
+	if !strings.Contains(b.evalText(`location.search`), "q=montreal") {
+		t.Error("sorting forgot the search")
+	}
+	b.shoot("campaigns-search")
+
 	// A wave for Canada, previewed first.
 	b.visit("/waves/new")
 	b.shoot("wave-new")
@@ -406,7 +447,29 @@ func TestStaffUIInBrowser(t *testing.T) {
 		time.Sleep(300 * time.Millisecond)
 		b.visit("/replies")
 	}
+	// The review queue shows the reply's city and first line.
+	queued := value(b, chromedp.Text(chromedp.Search(`//tr[.//a[contains(., "Votre lettre sur Busan et Seoul")]]`)))
+	for _, want := range []string{"Montreal", "Madame, Monsieur,"} {
+		if !strings.Contains(queued, want) {
+			t.Errorf("the review queue's row lacks %q: %q", want, queued)
+		}
+	}
 	b.shoot("replies")
+
+	// The home page: the reply waits, the wave is done, nothing failed.
+	// The table has 28 campaigns with a campaign date, 6 of them with a
+	// response; the wave wrote to 4 Canadian campaigns for the first time:
+	// 6 of 32 responded.
+	b.visit("/")
+	for id, want := range map[string]string{"home-pending": "1", "home-waves": "0", "home-troubled": "0", "home-rate": "19%"} {
+		if got := b.text("#" + id); got != want {
+			t.Errorf("home page: %s is %q, want %q", id, got, want)
+		}
+	}
+	if got := b.text("#rate-h + p"); !strings.HasPrefix(got, "6 of the 32 campaigns written to responded (19%)") {
+		t.Errorf("home page: the response rate says %q", got)
+	}
+	b.shoot("home")
 	b.clickText("a", "Votre lettre sur Busan et Seoul")
 	b.arrive("form.review")
 	if !strings.Contains(b.text(".reply-text"), "La mairesse a écrit aux maires de Séoul et de Busan.") {
@@ -490,6 +553,9 @@ func TestStaffUIInBrowser(t *testing.T) {
 	if !strings.Contains(row, today+" The mayor wrote to Seoul and Busan.") {
 		t.Errorf("the public table's row for Busan and Montreal: %q, want the response date %s and the note", row, today)
 	}
+	if !b.eval(`document.querySelector('tr a[href="/act/24"]') !== null && document.querySelector("header .brand").textContent === "Sister City Campaign"`) {
+		t.Error("the public table does not link Montreal to its page, or does not carry the organisation's name")
+	}
 	b.shoot("public-status")
 	// A campaign's public page, in the supporters' layout.
 	b.visit("/act/24")
@@ -498,4 +564,22 @@ func TestStaffUIInBrowser(t *testing.T) {
 	if !strings.Contains(b.text("main"), "victory") {
 		t.Error("the campaign page does not show the outcome")
 	}
+
+	// The campaigns one can write for, then a form sent with mistakes:
+	// the focus lands on the error summary, and the title says so.
+	b.visit("/act")
+	if n := value(b, chromedp.Evaluate[int](`document.querySelectorAll("ul.campaigns li").length`)); n < 19 {
+		t.Errorf("/act lists %d campaigns, want Canada's at least", n)
+	}
+	b.shoot("act-index")
+	b.click(`ul.campaigns a[href="/act/24"]`)
+	b.arrive("form button[type=submit]")
+	b.click("form button[type=submit]")
+	b.waitFor("the page with the mistakes", `document.readyState === "complete" && document.getElementById("error-summary") !== null`, 30*time.Second)
+	// The browser runs autofocus when it next renders, after the load.
+	b.waitFor("the focus on the error summary", `document.activeElement === document.getElementById("error-summary")`, 10*time.Second)
+	if title := b.evalText(`document.title`); !strings.HasPrefix(title, "Error: ") {
+		t.Errorf("after a failed submit the title is %q", title)
+	}
+	b.shoot("act-error")
 }

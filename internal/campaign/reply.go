@@ -132,7 +132,7 @@ type Reply struct {
 	Date     time.Time `json:"date,omitzero"` // the Date header
 	// ReceivedAt is when the mailbox got it (IMAP INTERNALDATE); its day
 	// in the office's time zone is the response date it gives.
-	ReceivedAt time.Time `json:"received_at"`
+	ReceivedAt time.Time `json:"received_at,omitzero"`
 	// Size is the message's size in the mailbox; Oversized says it was
 	// over the size limit, so only its header was fetched and kept.
 	Size      int64 `json:"size"`
@@ -150,7 +150,7 @@ type Reply struct {
 	// confirmed or rejected it.
 	Note       string    `json:"note,omitempty"`
 	ReviewedAt time.Time `json:"reviewed_at,omitzero"`
-	CreatedAt  time.Time `json:"created_at"`
+	CreatedAt  time.Time `json:"created_at,omitzero"`
 }
 
 // Key tells one message from another across a rescan of the mailbox: its

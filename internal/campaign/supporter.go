@@ -62,7 +62,7 @@ type Signature struct {
 	LetterID string `json:"letter_id,omitempty"`
 	// LetterState is that letter's state; Sent means delivered.
 	LetterState LetterState `json:"letter_state,omitempty"`
-	SignedAt    time.Time   `json:"signed_at"`
+	SignedAt    time.Time   `json:"signed_at,omitzero"`
 	ConfirmedAt time.Time   `json:"confirmed_at,omitzero"`
 	DeliveredAt time.Time   `json:"delivered_at,omitzero"`
 	// ErasedAt is when the personal data (name, address, city, message)

@@ -33,10 +33,10 @@ type Wave struct {
 	// At, when set, is when every letter is sent; LocalTime ("09:00"),
 	// when set, sends each letter at that time in its target's time zone
 	// on the next working day there. Neither: as soon as started.
-	At        time.Time `json:"at,omitempty"`
+	At        time.Time `json:"at,omitzero"`
 	LocalTime string    `json:"local_time,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
-	StartedAt time.Time `json:"started_at,omitempty"`
+	CreatedAt time.Time `json:"created_at,omitzero"`
+	StartedAt time.Time `json:"started_at,omitzero"`
 	// FollowUpAfter, when not zero, sends each office that has not
 	// replied that long after its letter one follow-up letter, written
 	// with FollowUpTemplate, in the same thread.
@@ -104,17 +104,17 @@ type Letter struct {
 	// its target within the wave's selection.
 	CampaignIDs []int64 `json:"campaign_ids"`
 	// SendAt is when the letter may go; zero means as soon as queued.
-	SendAt    time.Time `json:"send_at,omitempty"`
+	SendAt    time.Time `json:"send_at,omitzero"`
 	MessageID string    `json:"message_id,omitempty"`
 	// Resends counts staff resends; each gets a task of its own.
 	Resends  int       `json:"resends"`
 	Attempts int       `json:"attempts"`
-	SentAt   time.Time `json:"sent_at,omitempty"`
+	SentAt   time.Time `json:"sent_at,omitzero"`
 	// LastError is why the last attempt failed; ServerReply is the SMTP
 	// server's answer to the last attempt, kept for failures.
 	LastError   string    `json:"last_error,omitempty"`
 	ServerReply string    `json:"server_reply,omitempty"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	UpdatedAt   time.Time `json:"updated_at,omitzero"`
 	// Email is the recipient's address when the letter was planned.
 	Email string `json:"email"`
 	// InReplyTo is the Message-ID (without brackets) of the letter this one

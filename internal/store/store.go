@@ -148,7 +148,7 @@ type LetterFilter struct {
 
 // LetterEvent is one change of a letter's state.
 type LetterEvent struct {
-	At     time.Time            `json:"at"`
+	At     time.Time            `json:"at,omitzero"`
 	From   campaign.LetterState `json:"from"`
 	To     campaign.LetterState `json:"to"`
 	Detail string               `json:"detail,omitempty"`

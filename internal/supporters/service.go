@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/outreach-campaign/outreach/internal/campaign"
@@ -18,6 +19,7 @@ type Store interface {
 	Campaigns(ctx context.Context, f store.CampaignFilter) ([]campaign.Campaign, error)
 	Target(ctx context.Context, email string) (campaign.Target, error)
 	TargetByID(ctx context.Context, id int64) (campaign.Target, error)
+	Targets(ctx context.Context, f store.TargetFilter) ([]campaign.Target, error)
 	MarkQueued(ctx context.Context, ids []string) (int, error)
 }
 
@@ -99,10 +101,60 @@ func (s *Service) OpenCampaign(ctx context.Context, id int64) (campaign.Campaign
 	if err != nil {
 		return c, t, err
 	}
-	if t.DoNotContact {
+	if !takesLetters(t) {
 		return c, t, ErrNoCampaign
 	}
 	return c, t, nil
+}
+
+// takesLetters reports whether an office may be written to by supporters.
+func takesLetters(t campaign.Target) bool { return !t.DoNotContact }
+
+// OpenCampaign is a campaign that takes supporters' letters, with its
+// office.
+type OpenCampaign struct {
+	Campaign campaign.Campaign
+	Target   campaign.Target
+}
+
+// OpenCampaigns lists the campaigns that take supporters' letters (those
+// with an office that may be written to), in table order.
+func (s *Service) OpenCampaigns(ctx context.Context) ([]OpenCampaign, error) {
+	cs, err := s.Store.Campaigns(ctx, store.CampaignFilter{})
+	if err != nil {
+		return nil, fmt.Errorf("supporters: open campaigns: %w", err)
+	}
+	ts, err := s.Store.Targets(ctx, store.TargetFilter{})
+	if err != nil {
+		return nil, fmt.Errorf("supporters: open campaigns: %w", err)
+	}
+	byEmail := make(map[string]campaign.Target, len(ts))
+	for _, t := range ts {
+		byEmail[strings.ToLower(t.Email)] = t
+	}
+	var out []OpenCampaign
+	for _, c := range cs {
+		t, ok := byEmail[strings.ToLower(c.TargetEmail)]
+		if c.TargetEmail == "" || !ok || !takesLetters(t) {
+			continue
+		}
+		out = append(out, OpenCampaign{Campaign: c, Target: t})
+	}
+	return out, nil
+}
+
+// SignedCounts counts, by campaign, the supporters who signed and neither
+// withdrew nor let their letter expire.
+func (s *Service) SignedCounts(ctx context.Context) (map[int64]int, error) {
+	stats, err := s.Store.SupporterStats(ctx, 0)
+	if err != nil {
+		return nil, fmt.Errorf("supporters: signed counts: %w", err)
+	}
+	out := make(map[int64]int, len(stats))
+	for _, st := range stats {
+		out[st.CampaignID] += st.Pending + st.Confirmed
+	}
+	return out, nil
 }
 
 // Sign takes a supporter's letter to campaign id, sent from ip: it checks

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"errors"
 	"math"
 	"net/http"
@@ -27,32 +28,71 @@ type actPage struct {
 	Action       string
 	CSRF         string
 	Form         supporters.Form
-	// Problems are the form's mistakes by field, in the page's language.
+	// Problems are the form's mistakes by field, in the page's language;
+	// Summary lists them in the form's order, for the error summary that
+	// takes the focus.
 	Problems                               map[string]string
+	Summary                                []problemLink
 	MaxName, MaxEmail, MaxCountry, MaxCity int
 	MaxMessage, KeepForDays                int
 }
 
+// problemLink is one entry of the error summary: a link to the field,
+// naming it and its problem.
+type problemLink struct {
+	Field, Text string
+}
+
+// formFields are the form's fields in the order the page shows them, with
+// the key of each one's label.
+var formFields = []struct{ name, label string }{
+	{"name", "field.name"}, {"email", "field.email"}, {"country", "field.country"},
+	{"city", "field.city"}, {"message", "field.message"},
+}
+
+// actPage answers GET /act/{campaign}: in the language asked for with
+// ?lang, else the browser's when the pages speak it, else the office's.
 func (s *Server) actPage(w http.ResponseWriter, r *http.Request) {
-	s.showAct(w, r, http.StatusOK, pageLang(r), supporters.Form{}, nil)
+	s.showAct(w, r, http.StatusOK, "", supporters.Form{}, nil)
 }
 
 // showAct renders the campaign's page, with a form filled in and its
-// problems when it was posted with mistakes.
+// problems when it was posted with mistakes. An empty lang is negotiated,
+// falling back on the office's language.
 func (s *Server) showAct(w http.ResponseWriter, r *http.Request, status int, lang string, f supporters.Form, probs map[string]string) {
 	id, ok := campaignID(r.PathValue("campaign"))
 	if !ok {
-		s.failLang(w, r, lang, http.StatusNotFound, "error.no_campaign")
+		s.failLang(w, r, cmp.Or(lang, pageLang(r)), http.StatusNotFound, "error.no_campaign")
 		return
 	}
 	c, t, err := s.supporters.OpenCampaign(r.Context(), id)
 	if err != nil {
-		s.signError(w, r, lang, err)
+		s.signError(w, r, cmp.Or(lang, pageLang(r)), err)
 		return
 	}
+	if lang == "" {
+		lang = negotiate(r, t.Language)
+		w.Header().Add("Vary", "Accept-Language")
+	}
 	tr := translator(lang)
+	title := tr("act.title", campaignPlace(c))
+	var summary []problemLink
+	for _, fl := range formFields {
+		if msg, ok := probs[fl.name]; ok {
+			label := tr(fl.label)
+			if fl.name == "message" {
+				label = tr(fl.label, s.supporters.MaxMessage)
+			}
+			summary = append(summary, problemLink{Field: fl.name, Text: tr("act.problem", label, msg)})
+		}
+	}
+	if len(probs) > 0 {
+		// The title says there was an error before anything else.
+		title = tr("act.error_title", title)
+	}
 	p := actPage{
-		base:         newBase(r, lang, tr("act.title", campaignPlace(c))),
+		base:         newBase(r, lang, title),
+		Summary:      summary,
 		Campaign:     c,
 		Relationship: tr("relationship." + string(c.Relationship)),
 		Since:        strconv.Itoa(c.AgreementDate.Year),
@@ -187,6 +227,59 @@ func addressee(t campaign.Target) string {
 		return t.Office
 	}
 	return t.City
+}
+
+// indexPage lists the campaigns supporters can write for.
+type indexPage struct {
+	base
+	Campaigns []indexEntry
+	// Status links to the public status table, when it is served.
+	Status bool
+}
+
+type indexEntry struct {
+	URL, Place, Country, Partner, Signed string
+}
+
+// actIndex answers /act without a campaign: the campaigns one can write
+// for (those whose office may be written to), with how many signed each.
+func (s *Server) actIndex(w http.ResponseWriter, r *http.Request) {
+	lang := pageLang(r)
+	ctx := r.Context()
+	open, err := s.supporters.OpenCampaigns(ctx)
+	if err != nil {
+		s.log.Error("web: campaigns open to letters", "err", err)
+		s.failLang(w, r, lang, http.StatusInternalServerError, "error.internal")
+		return
+	}
+	signed, err := s.supporters.SignedCounts(ctx)
+	if err != nil {
+		s.log.Error("web: campaigns open to letters", "err", err)
+		s.failLang(w, r, lang, http.StatusInternalServerError, "error.internal")
+		return
+	}
+	tr := translator(lang)
+	p := indexPage{base: newBase(r, lang, tr("index.title")), Status: s.staff != nil}
+	for _, oc := range open {
+		u := "/act/" + strconv.FormatInt(oc.Campaign.ID, 10)
+		if r.URL.Query().Get("lang") != "" {
+			u += "?lang=" + lang
+		}
+		e := indexEntry{URL: u, Place: campaignPlace(oc.Campaign), Country: oc.Campaign.Country, Partner: oc.Campaign.Partner.String()}
+		switch n := signed[oc.Campaign.ID]; n {
+		case 0:
+			e.Signed = tr("index.signed.none")
+		case 1:
+			e.Signed = tr("index.signed.one")
+		default:
+			e.Signed = tr("index.signed", n)
+		}
+		p.Campaigns = append(p.Campaigns, e)
+	}
+	if r.URL.Query().Get("lang") == "" {
+		w.Header().Add("Vary", "Accept-Language")
+	}
+	s.render(w, http.StatusOK, lang, "act_index", p)
 }
 
 // retryMinutes rounds a wait up to whole minutes, at least one.

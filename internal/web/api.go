@@ -3,14 +3,10 @@ package web
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"math"
 	"mime"
 	"net/http"
-	"reflect"
 	"strconv"
-	"strings"
 
 	"github.com/outreach-campaign/outreach/internal/supporters"
 )
@@ -80,7 +76,7 @@ func (s *Server) apiSign(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		writeJSON(w, http.StatusTooManyRequests, apiError{Error: "rate_limited", Message: rl.Error(), RetryAfter: secs})
 	case errors.Is(err, supporters.ErrNoCampaign):
-		writeJSON(w, http.StatusNotFound, apiError{Error: "no_campaign", Message: supporters.ErrNoCampaign.Error()})
+		writeJSON(w, http.StatusNotFound, apiError{Error: "no_campaign", Message: translator("en")("error.no_campaign")})
 	default:
 		s.log.Error("web: api sign letter", "campaign", id, "err", err)
 		writeJSON(w, http.StatusInternalServerError, apiError{Error: "internal", Message: "internal error"})
@@ -91,42 +87,4 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(v)
-}
-
-// jsonProblem says what is wrong with a request body in the API's words:
-// the decoder's own messages name Go types and fields ("Go struct field
-// Form.name of type string"), which are ours, not the caller's.
-func jsonProblem(err error) string {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syn):
-		return fmt.Sprintf("not valid JSON (at byte %d)", syn.Offset)
-	case errors.As(err, &typ) && typ.Field != "":
-		return fmt.Sprintf("%q must be %s", typ.Field, jsonKind(typ.Type.Kind()))
-	case errors.As(err, &typ):
-		return "the body must be a JSON object"
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return "the body is empty or cut short"
-	}
-	// The decoder words an unknown field as `json: unknown field "x"`.
-	if _, field, ok := strings.Cut(err.Error(), "unknown field "); ok {
-		return "unknown field " + field
-	}
-	return "not valid JSON"
-}
-
-func jsonKind(k reflect.Kind) string {
-	switch k {
-	case reflect.String:
-		return "a string"
-	case reflect.Bool:
-		return "true or false"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8,
-		reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
-		return "a number"
-	case reflect.Slice, reflect.Array:
-		return "a list"
-	}
-	return "an object"
 }

@@ -125,9 +125,10 @@ func TestAPIRefusesBadLetters(t *testing.T) {
 	}
 
 	for body, want := range map[string]string{
-		`{"name":5}`:                "the body is not a letter in JSON: \"name\" must be a string",
-		`{"name":"Jane","bcc":"x"}`: "the body is not a letter in JSON: unknown field \"bcc\"",
-		`{"name":"Ja`:               "the body is not a letter in JSON: the body is empty or cut short",
+		`{"name":5}`:                "the body is not a letter in JSON: the field \"name\" must be a string",
+		`{"name":"Jane","bcc":"x"}`: "the body is not a letter in JSON: there is no field \"bcc\"",
+		`{"name":"Ja`:               "the body is not a letter in JSON: the body ends before its JSON does",
+		`[1]`:                       "the body is not a letter in JSON: the body must be a JSON object",
 	} {
 		if _, got := raw("/api/campaigns/1/letters", "application/json", body); !strings.Contains(got, `"message":"`+strings.ReplaceAll(want, `"`, `\"`)+`"`) {
 			t.Errorf("%s: %s, want the message %s", body, got, want)
@@ -338,11 +339,14 @@ func TestLinks(t *testing.T) {
 func TestPagesInThreeLanguages(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	for _, tt := range []struct{ query, accept, want string }{
-		{"", "", "Write to the mayor of Montreal"},
+		// Without ?lang or a language of the pages in Accept-Language,
+		// the office's: Montreal's writes French.
+		{"", "", "Écrivez au maire de Montreal"},
+		{"", "en-GB", "Write to the mayor of Montreal"},
 		{"", "fr-CA,fr;q=0.9,en;q=0.5", "Écrivez au maire de Montreal"},
 		{"", "it-IT", "Scrivi al sindaco di Montreal"},
 		{"?lang=it", "fr", "Scrivi al sindaco di Montreal"},
-		{"?lang=de", "de-DE", "Write to the mayor of Montreal"},
+		{"?lang=de", "de-DE", "Écrivez au maire de Montreal"},
 	} {
 		req, _ := http.NewRequest(http.MethodGet, h.srv.URL+"/act/1"+tt.query, nil)
 		if tt.accept != "" {

@@ -18,14 +18,37 @@ var matcher = language.NewMatcher([]language.Tag{language.English, language.Ital
 // else the best match for Accept-Language, else English. (A form carries
 // its page's language in a field of its own.)
 func pageLang(r *http.Request) string {
+	return negotiate(r, languages[0])
+}
+
+// negotiate is the language of a page that would otherwise be in
+// fallback: ?lang= when it names one of ours, else the browser's
+// preferred language (Accept-Language, by its q-values) when the pages
+// speak it, else fallback when they speak that, else English.
+func negotiate(r *http.Request, fallback string) string {
 	if l := r.URL.Query().Get("lang"); l != "" && supporters.Language(l) == l {
 		return l
 	}
-	tags, _, err := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
-	if err != nil || len(tags) == 0 {
-		return languages[0]
+	if l := browserLang(r.Header.Get("Accept-Language")); l != "" {
+		return l
 	}
-	_, i, _ := matcher.Match(tags...)
+	if supporters.Language(fallback) == fallback {
+		return fallback
+	}
+	return languages[0]
+}
+
+// browserLang is the best of the pages' languages for an Accept-Language
+// header, or "" when it asks for none of them.
+func browserLang(accept string) string {
+	tags, _, err := language.ParseAcceptLanguage(accept)
+	if err != nil || len(tags) == 0 {
+		return ""
+	}
+	_, i, conf := matcher.Match(tags...)
+	if conf == language.No {
+		return ""
+	}
 	return languages[i]
 }
 
@@ -109,6 +132,16 @@ var messages = map[string]map[string]string{
 		"relationship.sister":     "sister city",
 		"relationship.friendship": "friendship city",
 		"act.twinned":             "%s and %s: %s since %s",
+		"act.error_title":         "Error: %s",
+		"act.problem":             "%s: %s",
+		"index.title":             "Write to a mayor",
+		"index.intro":             "Each of these cities is twinned with a South Korean local government. Choose one and sign your letter asking its mayor to urge their Korean partner to end the dog and cat meat trade.",
+		"index.twinned":           "twinned with %s",
+		"index.signed.none":       "no letter signed yet",
+		"index.signed.one":        "1 letter signed",
+		"index.signed":            "%d letters signed",
+		"index.empty":             "No campaign takes letters at the moment.",
+		"index.all":               "All the campaigns",
 	},
 	"it": {
 		"lang.name":               "Italiano",
@@ -171,6 +204,16 @@ var messages = map[string]map[string]string{
 		"relationship.sister":     "città gemellata",
 		"relationship.friendship": "città amica",
 		"act.twinned":             "%s e %s: %s dal %s",
+		"act.error_title":         "Errore: %s",
+		"act.problem":             "%s: %s",
+		"index.title":             "Scrivi a un sindaco",
+		"index.intro":             "Ognuna di queste città è gemellata con un ente locale sudcoreano. Scegline una e firma la tua lettera che chiede al sindaco di esortare il partner coreano a porre fine al commercio di carne di cane e di gatto.",
+		"index.twinned":           "gemellata con %s",
+		"index.signed.none":       "nessuna lettera firmata finora",
+		"index.signed.one":        "1 lettera firmata",
+		"index.signed":            "%d lettere firmate",
+		"index.empty":             "Al momento nessuna campagna accetta lettere.",
+		"index.all":               "Tutte le campagne",
 	},
 	"fr": {
 		"lang.name":               "Français",
@@ -233,5 +276,15 @@ var messages = map[string]map[string]string{
 		"relationship.sister":     "ville jumelle",
 		"relationship.friendship": "ville amie",
 		"act.twinned":             "%s et %s : %s depuis %s",
+		"act.error_title":         "Erreur : %s",
+		"act.problem":             "%s : %s",
+		"index.title":             "Écrivez à un maire",
+		"index.intro":             "Chacune de ces villes est jumelée avec une collectivité locale sud-coréenne. Choisissez-en une et signez votre lettre demandant à son maire d'exhorter son partenaire coréen à mettre fin au commerce de viande de chien et de chat.",
+		"index.twinned":           "jumelée avec %s",
+		"index.signed.none":       "aucune lettre signée pour l'instant",
+		"index.signed.one":        "1 lettre signée",
+		"index.signed":            "%d lettres signées",
+		"index.empty":             "Aucune campagne n'accepte de lettres pour le moment.",
+		"index.all":               "Toutes les campagnes",
 	},
 }

@@ -5,7 +5,10 @@ import "net/http"
 // routes registers every route. Staff pages will join them here, behind
 // their own authentication.
 func (s *Server) routes(mux *http.ServeMux) {
-	// The public page of a campaign, its form, and the page after it.
+	// The campaigns one can write for; the public page of a campaign, its
+	// form, and the page after it.
+	mux.HandleFunc("GET /act", s.actIndex)
+	mux.HandleFunc("GET /act/{$}", s.actIndex)
 	mux.HandleFunc("GET /act/{campaign}", s.actPage)
 	mux.HandleFunc("POST /act/{campaign}", s.actSubmit)
 	mux.HandleFunc("GET /act/{campaign}/sent", s.actSent)

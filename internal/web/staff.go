@@ -132,7 +132,7 @@ func (s *Server) unauthorized(w http.ResponseWriter, r *http.Request, api bool) 
 func safeNext(next string) string {
 	u, err := url.Parse(next)
 	if err != nil || next == "" || u.IsAbs() || u.Host != "" || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(next, "//") {
-		return "/campaigns"
+		return "/"
 	}
 	return u.RequestURI()
 }
@@ -156,7 +156,7 @@ func (s *Server) newStaffPage(r *http.Request, section, title string) staffPage 
 type staffTemplates map[string]*template.Template
 
 var staffPageNames = []string{
-	"login", "campaigns", "campaign", "waves", "wave_new", "wave_preview", "wave", "letter", "targets", "target",
+	"login", "home", "campaigns", "campaign", "waves", "wave_new", "wave_preview", "wave", "letter", "targets", "target",
 	"supporters", "charts", "error", "status", "replies", "reply", "reply_reject",
 }
 
@@ -165,6 +165,7 @@ var staffFuncs = template.FuncMap{
 	"when":  fmtWhen,
 	"place": letter.PlaceName,
 	"join":  strings.Join,
+	"add":   func(a, b int) int { return a + b },
 	"svg":   func(s string) template.HTML { return template.HTML(s) }, // our own chart SVG, escaped where it is drawn
 	"ids":   joinIDs,
 	"days":  func(d time.Duration) string { return fmt.Sprintf("%d days", int(d.Hours()/24)) },
@@ -220,13 +221,18 @@ func (s *Server) staffError(w http.ResponseWriter, r *http.Request, status int, 
 }
 
 // staffFail maps an error from below to a status: not found, a conflict
-// of states, or an internal error (logged, not shown).
+// of states (with its reason in words), or an internal error (logged, not
+// shown).
 func (s *Server) staffFail(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.Is(err, campaign.ErrNotFound):
 		s.staffError(w, r, http.StatusNotFound, "Not found.")
 	case errors.Is(err, store.ErrConflict):
-		s.staffError(w, r, http.StatusConflict, err.Error())
+		msg := reason(err)
+		if msg == "" {
+			msg = "That cannot be done in its present state."
+		}
+		s.staffError(w, r, http.StatusConflict, msg)
 	default:
 		s.log.Error("web: staff request", "path", r.URL.Path, "err", err)
 		s.staffError(w, r, http.StatusInternalServerError, "Something went wrong; it has been logged.")

@@ -2,7 +2,6 @@ package web
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -30,7 +29,7 @@ func (s *Server) decodeWave(w http.ResponseWriter, r *http.Request) (queue.WaveS
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		s.staffError(w, r, http.StatusBadRequest, fmt.Sprintf("the body is not a wave: %v", err))
+		s.staffError(w, r, http.StatusBadRequest, sentence("the body is not a wave: "+jsonProblem(err)))
 		return queue.WaveSpec{}, false, false
 	}
 	if req.FollowUpDays < 0 || req.FollowUpDays > 365 {
@@ -59,7 +58,7 @@ func (s *Server) apiWavePreview(w http.ResponseWriter, r *http.Request) {
 	}
 	wv, plan, err := queue.PlanWave(r.Context(), s.staff.Store, s.staff.Composer.Templates, spec, s.staff.Now())
 	if err != nil {
-		s.staffError(w, r, http.StatusUnprocessableEntity, err.Error())
+		s.waveRefused(w, r, err)
 		return
 	}
 	out := []plannedLetter{}
@@ -82,7 +81,7 @@ func (s *Server) apiWaveCreate(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	wv, plan, err := queue.CreateWave(ctx, s.staff.Store, s.staff.Composer.Templates, spec, s.staff.Now())
 	if err != nil {
-		s.staffError(w, r, http.StatusUnprocessableEntity, err.Error())
+		s.waveRefused(w, r, err)
 		return
 	}
 	queued := 0
@@ -102,4 +101,15 @@ func skippedJSON(sk []campaign.Skipped) []map[string]any {
 		out = append(out, map[string]any{"campaign_ids": s.CampaignIDs, "email": s.Email, "city": s.City, "reason": s.Reason})
 	}
 	return out
+}
+
+// waveRefused answers a wave that cannot be made: 422 with the reason, or
+// an internal error when the reason is a failure below (a store error).
+func (s *Server) waveRefused(w http.ResponseWriter, r *http.Request, err error) {
+	msg := reason(err)
+	if msg == "" || internal(err) {
+		s.staffFail(w, r, err)
+		return
+	}
+	s.staffError(w, r, http.StatusUnprocessableEntity, msg)
 }

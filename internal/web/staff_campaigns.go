@@ -33,8 +33,144 @@ type campaignsPage struct {
 	Country   string
 	States    []stateOption
 	State     string
-	Rows      []campaignRow
-	Total     int
+	// Query is the search text: words each found in the city, the Korean
+	// partner or the country.
+	Query   string
+	Columns []sortColumn
+	Rows    []campaignRow
+	Total   int
+}
+
+// sortColumn is a header of the campaigns table: a link that sorts by it,
+// and aria-sort on the one the table is sorted by.
+type sortColumn struct {
+	Label, Class string
+	// Key is the sort parameter's value; empty: the column does not sort.
+	Key, URL string
+	// Sort is "ascending" or "descending" on the column sorted by.
+	Sort string
+}
+
+// campaignColumns are the table's columns, in order, with the sort key of
+// those that sort and how. The first is the table's own order.
+var campaignColumns = []struct {
+	label, class, key string
+	cmp               func(a, b campaign.Campaign) int
+	// date is the column's date, for a column of dates: campaigns
+	// without one come last whichever way it is sorted.
+	date func(c campaign.Campaign) campaign.Date
+}{
+	{"No.", "", "no", func(a, b campaign.Campaign) int { return cmpInt(a.ID, b.ID) }, nil},
+	{"Sister city", "", "city", func(a, b campaign.Campaign) int { return cmpText(a.City, b.City) }, nil},
+	{"Korean local government", "", "partner", func(a, b campaign.Campaign) int {
+		return cmpText(a.Partner.String(), b.Partner.String())
+	}, nil},
+	{"Country", "wide", "country", func(a, b campaign.Campaign) int { return cmpText(a.Country, b.Country) }, nil},
+	{"Agreement", "wide", "", nil, nil},
+	{"Sister/Friendship", "wide", "", nil, nil},
+	{"Campaign date", "", "campaign_date", func(a, b campaign.Campaign) int { return cmpDate(a.CampaignDate, b.CampaignDate) },
+		func(c campaign.Campaign) campaign.Date { return c.CampaignDate }},
+	{"Victory/Response received", "", "response_date", func(a, b campaign.Campaign) int {
+		return cmpDate(a.ResponseDate, b.ResponseDate)
+	}, func(c campaign.Campaign) campaign.Date { return c.ResponseDate }},
+	{"State", "", "state", func(a, b campaign.Campaign) int { return cmpInt(stateRank(a.State()), stateRank(b.State())) }, nil},
+}
+
+func cmpInt(a, b int64) int { return int(min(max(a-b, -1), 1)) }
+
+func cmpText(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) }
+
+func cmpDate(a, b campaign.Date) int {
+	switch {
+	case a.Before(b):
+		return -1
+	case b.Before(a):
+		return 1
+	}
+	return 0
+}
+
+// stateRank orders states as the filter lists them.
+func stateRank(st campaign.State) int64 {
+	for i, s := range campaignStates {
+		if s.State == st {
+			return int64(i)
+		}
+	}
+	return int64(len(campaignStates))
+}
+
+// matches reports whether every word of q is found, without case, in the
+// campaign's city, Korean partner or country.
+func matches(c campaign.Campaign, q string) bool {
+	hay := strings.ToLower(c.City + " " + c.Partner.String() + " " + c.Country)
+	for _, w := range strings.Fields(strings.ToLower(q)) {
+		if !strings.Contains(hay, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// sortCampaigns sorts cs by the column named by key ("city", "-city" for
+// descending); an unknown key keeps the table's order. It returns the
+// column sorted by and the direction.
+func sortCampaigns(cs []campaign.Campaign, key string) (string, bool) {
+	desc := strings.HasPrefix(key, "-")
+	key = strings.TrimPrefix(key, "-")
+	for _, col := range campaignColumns {
+		if col.key == "" || col.key != key {
+			continue
+		}
+		slices.SortStableFunc(cs, func(a, b campaign.Campaign) int {
+			if col.date != nil {
+				if am, bm := col.date(a).IsZero(), col.date(b).IsZero(); am != bm {
+					if am {
+						return 1
+					}
+					return -1
+				}
+			}
+			c := col.cmp(a, b)
+			if desc {
+				c = -c
+			}
+			if c == 0 {
+				return cmpInt(a.ID, b.ID)
+			}
+			return c
+		})
+		return key, desc
+	}
+	return "no", false
+}
+
+// columns are the table's headers for a request: each sortable one links
+// to the same list sorted by it (the other way when it is sorted by it
+// already).
+func columns(r *http.Request, sortedBy string, desc bool) []sortColumn {
+	out := make([]sortColumn, len(campaignColumns))
+	for i, col := range campaignColumns {
+		out[i] = sortColumn{Label: col.label, Class: col.class, Key: col.key}
+		if col.key == "" {
+			continue
+		}
+		q := r.URL.Query()
+		q.Set("sort", col.key)
+		if col.key == sortedBy {
+			out[i].Sort = "ascending"
+			if desc {
+				out[i].Sort = "descending"
+			} else {
+				q.Set("sort", "-"+col.key)
+			}
+		}
+		if q.Get("sort") == "no" {
+			q.Del("sort")
+		}
+		out[i].URL = "/campaigns?" + q.Encode()
+	}
+	return out
 }
 
 type stateOption struct {
@@ -50,21 +186,28 @@ func (s *Server) campaigns(w http.ResponseWriter, r *http.Request) {
 		s.staffFail(w, r, err)
 		return
 	}
-	country, state := r.URL.Query().Get("country"), r.URL.Query().Get("state")
-	p := campaignsPage{staffPage: s.newStaffPage(r, "campaigns", "Campaigns"), Country: country, State: state, Total: len(all)}
+	q := r.URL.Query()
+	country, state, query := q.Get("country"), q.Get("state"), strings.TrimSpace(q.Get("q"))
+	p := campaignsPage{staffPage: s.newStaffPage(r, "campaigns", "Campaigns"), Country: country, State: state, Query: query, Total: len(all)}
 	counts := map[campaign.State]int{}
-	var rows []campaignRow
+	var kept []campaign.Campaign
 	for _, c := range all {
 		if !slices.Contains(p.Countries, c.Country) {
 			p.Countries = append(p.Countries, c.Country)
 		}
-		if country != "" && !strings.EqualFold(c.Country, country) {
+		if country != "" && !strings.EqualFold(c.Country, country) || !matches(c, query) {
 			continue
 		}
 		counts[c.State()]++
 		if state != "" && string(c.State()) != state {
 			continue
 		}
+		kept = append(kept, c)
+	}
+	sortedBy, desc := sortCampaigns(kept, q.Get("sort"))
+	p.Columns = columns(r, sortedBy, desc)
+	var rows []campaignRow
+	for _, c := range kept {
 		rows = append(rows, campaignRow{Row: status.Rows([]campaign.Campaign{c})[0], Target: c.TargetEmail})
 	}
 	slices.Sort(p.Countries)

@@ -1,9 +1,11 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,15 +25,67 @@ type replyRow struct {
 	Confidence  string               `json:"confidence"`
 	LetterID    string               `json:"letter_id,omitempty"`
 	CampaignIDs []int64              `json:"campaign_ids,omitempty"`
+	// City is the sister city of the campaigns the reply was matched to.
+	City string `json:"city,omitempty"`
+	// FirstLine is the first line of what the sender wrote above the quote.
+	FirstLine string `json:"first_line,omitempty"`
 }
 
-func replyRowOf(r campaign.Reply) replyRow {
+// replyRowOf is a reply as lists show it; cities names each campaign's
+// sister city (nil: no city shown).
+func replyRowOf(r campaign.Reply, cities map[int64]string) replyRow {
 	from := r.From
 	if r.FromName != "" {
 		from = r.FromName + " <" + r.From + ">"
 	}
+	var names []string
+	for _, id := range r.CampaignIDs {
+		if c := cities[id]; c != "" && !slices.Contains(names, c) {
+			names = append(names, c)
+		}
+	}
 	return replyRow{ID: r.ID, ReceivedAt: r.ReceivedAt, From: from, Subject: r.Subject, Class: r.Kind, Status: r.Status,
-		Confidence: fmt.Sprintf("%.2f", r.Confidence), LetterID: r.LetterID, CampaignIDs: r.CampaignIDs}
+		Confidence: fmt.Sprintf("%.2f", r.Confidence), LetterID: r.LetterID, CampaignIDs: r.CampaignIDs,
+		City: strings.Join(names, ", "), FirstLine: firstLine(r.NewText, firstLineMax)}
+}
+
+// firstLineMax is how many characters of a reply's first line a list
+// shows.
+const firstLineMax = 120
+
+// firstLine is the first line of text that is not blank, cut at a word
+// boundary to at most max characters (with an ellipsis when cut).
+func firstLine(text string, max int) string {
+	for line := range strings.Lines(text) {
+		line = strings.Join(strings.Fields(line), " ")
+		if line == "" {
+			continue
+		}
+		runes := []rune(line)
+		if len(runes) <= max {
+			return line
+		}
+		cut := string(runes[:max])
+		if i := strings.LastIndexByte(cut, ' '); i > max/2 {
+			cut = cut[:i]
+		}
+		return strings.TrimRight(cut, " ,;:.") + "…"
+	}
+	return ""
+}
+
+// campaignCities maps every campaign to its sister city, for lists of
+// replies.
+func (s *Server) campaignCities(ctx context.Context) (map[int64]string, error) {
+	cs, err := s.staff.Store.Campaigns(ctx, store.CampaignFilter{})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]string, len(cs))
+	for _, c := range cs {
+		out[c.ID] = c.City
+	}
+	return out, nil
 }
 
 func (s *Server) repliesOfCampaign(r *http.Request, id int64) ([]replyRow, error) {
@@ -41,7 +95,7 @@ func (s *Server) repliesOfCampaign(r *http.Request, id int64) ([]replyRow, error
 	}
 	out := make([]replyRow, len(rs))
 	for i, rp := range rs {
-		out[i] = replyRowOf(rp)
+		out[i] = replyRowOf(rp, nil)
 	}
 	return out, nil
 }
@@ -115,13 +169,18 @@ func (s *Server) replies(w http.ResponseWriter, r *http.Request) {
 		s.staffFail(w, r, err)
 		return
 	}
+	cities, err := s.campaignCities(r.Context())
+	if err != nil {
+		s.staffFail(w, r, err)
+		return
+	}
 	p := repliesPage{staffPage: s.newStaffPage(r, "replies", "Replies"), View: view}
 	for _, v := range replyViews {
 		p.Views = append(p.Views, viewOption{Value: v.Value, Label: v.Label, Current: v.Value == view})
 	}
 	// Newest first: staff work from the top.
 	for i := len(rs) - 1; i >= 0; i-- {
-		p.Replies = append(p.Replies, replyRowOf(rs[i]))
+		p.Replies = append(p.Replies, replyRowOf(rs[i], cities))
 	}
 	if wantsJSON(r) {
 		writeJSON(w, http.StatusOK, p.Replies)
@@ -350,8 +409,8 @@ func (s *Server) replyClassify(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) replyActionFailed(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, store.ErrConflict) || strings.Contains(err.Error(), "note must be") {
-		s.staffError(w, r, http.StatusConflict, err.Error())
+	if msg := reason(err); msg != "" && (errors.Is(err, store.ErrConflict) || strings.Contains(msg, "note must be")) {
+		s.staffError(w, r, http.StatusConflict, msg)
 		return
 	}
 	s.staffFail(w, r, err)

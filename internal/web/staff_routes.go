@@ -9,9 +9,6 @@ func (s *Server) staffRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /login", s.loginForm)
 	mux.HandleFunc("POST /login", s.login)
 	mux.HandleFunc("POST /logout", s.requireStaff(s.logout))
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/campaigns", http.StatusSeeOther)
-	})
 
 	// The public page: no login.
 	mux.HandleFunc("GET /status", s.publicStatus("html"))
@@ -19,6 +16,8 @@ func (s *Server) staffRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /status.json", s.publicStatus("json"))
 
 	page := func(pattern string, h http.HandlerFunc) { mux.HandleFunc(pattern, s.requireStaff(h)) }
+	page("GET /{$}", s.home)
+	page("GET /home", s.home)
 	page("GET /campaigns", s.campaigns)
 	page("GET /campaigns/{id}", s.campaignDetail)
 	page("GET /waves", s.waves)

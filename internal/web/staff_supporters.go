@@ -9,10 +9,10 @@ import (
 
 type supporterRow struct {
 	store.SupporterStats
-	Delivery campaign.Delivery
+	Delivery campaign.Delivery `json:"delivery"`
 	// Planned counts the office's supporters' e-mails planned or queued:
 	// its waiting batches.
-	Planned int
+	Planned int `json:"planned"`
 }
 
 type supportersPage struct {

@@ -11,7 +11,7 @@ import (
 
 type targetRow struct {
 	campaign.Target
-	Campaigns []campaign.Campaign
+	Campaigns []campaign.Campaign `json:"campaigns"`
 }
 
 type targetsPage struct {

@@ -17,7 +17,7 @@ import (
 // staffRoutes lists every staff route, written out: each must refuse a
 // request without a session.
 var staffRoutesToCheck = []struct{ method, path string }{
-	{"GET", "/campaigns"}, {"GET", "/campaigns/1"},
+	{"GET", "/"}, {"GET", "/home"}, {"GET", "/campaigns"}, {"GET", "/campaigns/1"},
 	{"GET", "/waves"}, {"GET", "/waves/new"}, {"POST", "/waves/preview"}, {"POST", "/waves"},
 	{"GET", "/waves/1"}, {"GET", "/waves/1/counts"}, {"POST", "/waves/1/start"}, {"POST", "/waves/1/cancel"},
 	{"GET", "/letters/w1-t1"}, {"POST", "/letters/w1-t1/resend"}, {"GET", "/preview/html?target=1"},

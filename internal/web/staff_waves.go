@@ -19,9 +19,9 @@ import (
 
 type waveRow struct {
 	campaign.Wave
-	Counts map[campaign.LetterState]int
-	Total  int
-	Done   int
+	Counts map[campaign.LetterState]int `json:"counts"`
+	Total  int                          `json:"total"`
+	Done   int                          `json:"done"`
 }
 
 type wavesPage struct {

@@ -9,7 +9,17 @@ import (
 
 type statusPage struct {
 	staffPage
-	Rows []status.Row
+	// Org is the organisation's name (organisation.name), which the page
+	// carries in its header and title.
+	Org  string
+	Rows []statusRow
+}
+
+// statusRow is a row of the public table; Act is set when its campaign
+// takes supporters' letters, and its city links to the campaign's page.
+type statusRow struct {
+	status.Row
+	Act bool
 }
 
 // publicStatus publishes the campaign status table, as the campaign page
@@ -29,7 +39,21 @@ func (s *Server) publicStatus(format string) http.HandlerFunc {
 		case "json":
 			w.Header().Set("Content-Type", "application/json")
 		default:
-			s.renderStaff(w, http.StatusOK, "status", statusPage{staffPage: staffPage{Title: "Sister City Campaign Status"}, Rows: status.Rows(cs)})
+			open, err := s.supporters.OpenCampaigns(r.Context())
+			if err != nil {
+				s.log.Error("web: status table", "err", err)
+				http.Error(w, "internal error", http.StatusInternalServerError)
+				return
+			}
+			p := statusPage{staffPage: staffPage{Title: "Campaign status"}, Org: s.staff.Composer.Org.Name}
+			act := map[int64]bool{}
+			for _, oc := range open {
+				act[oc.Campaign.ID] = true
+			}
+			for _, row := range status.Rows(cs) {
+				p.Rows = append(p.Rows, statusRow{Row: row, Act: act[row.ID]})
+			}
+			s.renderStaff(w, http.StatusOK, "status", p)
 			return
 		}
 		if err := status.Write(w, format, cs, status.Options{}); err != nil {
