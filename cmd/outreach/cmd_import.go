@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/outreach-campaign/outreach/internal/campaign"
 	"github.com/outreach-campaign/outreach/internal/cities"
 	"github.com/outreach-campaign/outreach/internal/store"
 )
@@ -53,6 +54,11 @@ recorded are kept where the file leaves them empty.`,
 		Long: `Load the mayors' offices from a CSV with the header
 
   ` + strings.Join(cities.ContactsHeader, ",") + `
+
+optionally followed by ` + strings.Join(cities.OptionalContactsColumns, " and ") + ` (in any order). title is what the
+office's holder is called, one of
+` + campaign.TitleKeys() + ` (empty: mayor); names gives the place's name in other languages, "fr=Montréal" or
+"it=il Veneto|fr=la Vénétie" (with the article running text puts before it).
 
 Each row is linked to the campaigns of its country whose city, as the twinning
 table prints it, is one of the row's spellings, separated by "|"

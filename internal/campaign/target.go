@@ -61,7 +61,7 @@ func (t Target) Validate() error {
 		return fieldErr("city", "missing")
 	}
 	if t.Title != "" && !t.Title.Valid() {
-		return fieldErr("title", "%q is not one of %s", t.Title, titleList())
+		return fieldErr("title", "%q is not one of %s", t.Title, TitleKeys())
 	}
 	if _, err := ParsePlaceNames(string(t.Names)); err != nil {
 		return &FieldError{Field: "names", Err: err}

@@ -81,12 +81,13 @@ func ParseTitle(s string) (Title, error) {
 		return Mayor, nil
 	}
 	if !slices.Contains(Titles, t) {
-		return "", fmt.Errorf("%q is not one of %s", s, titleList())
+		return "", fmt.Errorf("%q is not one of %s", s, TitleKeys())
 	}
 	return t, nil
 }
 
-func titleList() string {
+// TitleKeys lists the titles' keys for people: "mayor, lord-mayor, …".
+func TitleKeys() string {
 	names := make([]string, len(Titles))
 	for i, t := range Titles {
 		names[i] = string(t)

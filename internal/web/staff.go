@@ -164,11 +164,14 @@ var staffFuncs = template.FuncMap{
 	"date":  func(d campaign.Date) string { return d.String() },
 	"when":  fmtWhen,
 	"place": letter.PlaceName,
-	"join":  strings.Join,
-	"svg":   func(s string) template.HTML { return template.HTML(s) }, // our own chart SVG, escaped where it is drawn
-	"ids":   joinIDs,
-	"days":  func(d time.Duration) string { return fmt.Sprintf("%d days", int(d.Hours()/24)) },
-	"title": func(s string) string { return strings.ToUpper(s[:1]) + s[1:] },
+	// holder names an office's holder as staff read it: "premier of
+	// British Columbia".
+	"holder": func(t campaign.Target) string { return t.Title.Of("en", letter.PlaceName(t.City)) },
+	"join":   strings.Join,
+	"svg":    func(s string) template.HTML { return template.HTML(s) }, // our own chart SVG, escaped where it is drawn
+	"ids":    joinIDs,
+	"days":   func(d time.Duration) string { return fmt.Sprintf("%d days", int(d.Hours()/24)) },
+	"title":  func(s string) string { return strings.ToUpper(s[:1]) + s[1:] },
 	"states": func() []campaign.LetterState {
 		return campaign.LetterStates
 	},
