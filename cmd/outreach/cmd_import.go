@@ -91,7 +91,7 @@ leaves its campaigns without an office. Import the cities first.`,
 			}
 			fmt.Fprintf(a.stdout, "%s: %d offices: %s\n", args[0], len(read.Contacts), statsLine(stats))
 			for _, c := range read.NoAddress {
-				fmt.Fprintf(a.stdout, "  no address for %s, %s (campaign %d): no letter can go to it\n", c.City, c.Country, c.ID)
+				fmt.Fprintf(a.stdout, "  no address for %s, %s (campaign %s): no letter can go to it\n", c.City, c.Country, c.Label())
 			}
 			after, err := st.Campaigns(ctx, store.CampaignFilter{})
 			if err != nil {

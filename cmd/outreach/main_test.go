@@ -354,3 +354,34 @@ func TestContactsTitleRefusedChangesNothing(t *testing.T) {
 		t.Errorf("Montreal's French letter does not write Montréal:\n%s", mime)
 	}
 }
+
+// TestCampaignNumberInCommands: commands print a campaign as staff type
+// it, "#19" for Montreal's row 19, with the table's printed No. (18)
+// beside it.
+func TestCampaignNumberInCommands(t *testing.T) {
+	c := newCLI(t)
+	c.ok("import", "cities", citiesCSV)
+	c.ok("import", "contacts", contactsCSV)
+	montreal := ""
+	for _, line := range strings.Split(c.ok("status", "--ids", "--country", "Canada"), "\n") {
+		if f := strings.Fields(line); len(f) > 4 && f[0] == "#19" {
+			montreal = line
+			if f[1] != "18" || f[2] != "Seoul" || f[4] != "Montreal" {
+				t.Errorf("status --ids: row #19 is %q, want printed No. 18, Seoul, Canada, Montreal", line)
+			}
+		}
+	}
+	if montreal == "" {
+		t.Errorf("status --ids has no row #19")
+	}
+	csvOut := c.ok("status", "--ids", "--format", "csv", "--country", "Canada")
+	if !strings.HasPrefix(csvOut, "Campaign,No.,") || !strings.Contains(csvOut, "\n#19,18,Seoul,Canada,Montreal,") {
+		t.Errorf("status --ids --format csv:\n%s", csvOut)
+	}
+	if out := c.ok("targets", "list", "--country", "Canada"); !strings.Contains(out, "#19, #24") {
+		t.Errorf("targets list does not give Montreal's campaigns as #19, #24:\n%s", out)
+	}
+	if out := c.ok("supporters", "hold", "--campaign", "19"); !strings.HasPrefix(out, "campaign #19: ") {
+		t.Errorf("supporters hold --campaign 19: %q", out)
+	}
+}

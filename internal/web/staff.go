@@ -169,7 +169,10 @@ var staffFuncs = template.FuncMap{
 	"holder": func(t campaign.Target) string { return t.Title.Of("en", letter.PlaceName(t.City)) },
 	"join":   strings.Join,
 	"svg":    func(s string) template.HTML { return template.HTML(s) }, // our own chart SVG, escaped where it is drawn
-	"ids":    joinIDs,
+	// ids and number write campaigns' numbers as staff see and type
+	// them everywhere: "#19, #24".
+	"ids":    campaign.Numbers,
+	"number": campaign.Number,
 	"days":   func(d time.Duration) string { return fmt.Sprintf("%d days", int(d.Hours()/24)) },
 	"title":  func(s string) string { return strings.ToUpper(s[:1]) + s[1:] },
 	"states": func() []campaign.LetterState {
@@ -251,12 +254,4 @@ func fmtWhen(t time.Time) string {
 		return ""
 	}
 	return t.UTC().Format("2006-01-02 15:04 UTC")
-}
-
-func joinIDs(ids []int64) string {
-	parts := make([]string, len(ids))
-	for i, id := range ids {
-		parts[i] = fmt.Sprint(id)
-	}
-	return strings.Join(parts, ", ")
 }

@@ -107,7 +107,7 @@ func (s *Server) campaignDetail(w http.ResponseWriter, r *http.Request) {
 		s.staffFail(w, r, err)
 		return
 	}
-	p := campaignPage{staffPage: s.newStaffPage(r, "campaigns", c.City), Campaign: c, State: stateLabel(c.State())}
+	p := campaignPage{staffPage: s.newStaffPage(r, "campaigns", c.Number()+" "+c.City), Campaign: c, State: stateLabel(c.State())}
 	p.Partners = []campaign.Campaign{c}
 	if c.TargetEmail != "" {
 		t, err := s.staff.Store.Target(ctx, c.TargetEmail)
