@@ -102,7 +102,7 @@ func ReadContacts(r io.Reader, cs []campaign.Campaign) (Contacts, error) {
 		var ids []int64
 		for _, c := range matched {
 			if other, ok := claimedBy[c.ID]; ok && other != key {
-				return out, lineErr(line, "city", "%s (campaign %d) is already the office of %s", c.City, c.ID, other)
+				return out, lineErr(line, "city", "%s (campaign %s) is already the office of %s", c.City, c.Number(), other)
 			}
 			claimedBy[c.ID] = key
 			ids = append(ids, c.ID)

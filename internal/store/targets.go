@@ -27,7 +27,7 @@ func (s *SQLite) ImportContacts(ctx context.Context, cs []Contact) (ImportStats,
 			}
 			for _, id := range c.CampaignIDs {
 				if other, ok := claimed[id]; ok && !strings.EqualFold(other, t.Email) {
-					return fmt.Errorf("campaign %d is claimed by both %s and %s", id, other, t.Email)
+					return fmt.Errorf("campaign %s is claimed by both %s and %s", campaign.Number(id), other, t.Email)
 				}
 				claimed[id] = t.Email
 			}
