@@ -206,8 +206,8 @@ func officeIn(c campaign.Campaign, t campaign.Target, lang string) officeWords {
 	return officeWords{Place: place, Title: t.Title.Noun(lang), Holder: t.Title.Of(lang, place)}
 }
 
-// upperFirst capitalises a name that begins a sentence ("la Vénétie est
-// jumelée…").
+// upperFirst capitalises a name that begins a sentence ("La
+// Colombie-Britannique et Gyeonggi-do : …").
 func upperFirst(s string) string {
 	r, n := utf8.DecodeRuneInString(s)
 	return string(unicode.ToUpper(r)) + s[n:]

@@ -5,7 +5,6 @@ import (
 	"net/http"
 
 	"github.com/outreach-campaign/outreach/internal/campaign"
-
 	"github.com/outreach-campaign/outreach/internal/supporters"
 )
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/outreach-campaign/outreach/internal/campaign"
 	"github.com/outreach-campaign/outreach/internal/store"
+	"github.com/outreach-campaign/outreach/internal/supporters"
 )
 
 // TestActPageNamesTheHolder checks that a campaign's page asks supporters
@@ -52,6 +53,20 @@ func TestActPageNamesTheHolder(t *testing.T) {
 			strings.Contains(page, "mayor of Northern Ireland") {
 			t.Errorf("%s calls a premier, president or chair a mayor", tt.path)
 		}
+	}
+
+	// The confirmation link's pages name the premier too.
+	rec, err := h.sup.Sign(context.Background(), 27, supporters.Form{Name: "Jane Doe", Email: "jane@people.example",
+		Country: "Canada", Lang: "en"}, "192.0.2.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	confirm, _ := h.sup.ConfirmationLinks(rec.Signature)
+	if code, page := h.get(c, confirm); code != http.StatusOK || !strings.Contains(page, "Confirm your letter to the premier of British Columbia.") {
+		t.Errorf("confirmation page: %d\n%s", code, page)
+	}
+	if code, page := h.follow(confirm); code != http.StatusOK || !strings.Contains(page, "delivered to the office of the premier of British Columbia.") {
+		t.Errorf("confirmed page: %d\n%s", code, page)
 	}
 }
 
