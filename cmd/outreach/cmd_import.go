@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/outreach-campaign/outreach/internal/campaign"
 	"github.com/outreach-campaign/outreach/internal/cities"
 	"github.com/outreach-campaign/outreach/internal/store"
 )
@@ -56,6 +57,11 @@ recorded are kept where the file leaves them empty.`,
 
   ` + strings.Join(cities.ContactsHeader, ",") + `
 
+optionally followed by ` + strings.Join(cities.OptionalContactsColumns, " and ") + ` (in any order). title is what the
+office's holder is called, one of
+` + campaign.TitleKeys() + ` (empty: mayor); names gives the place's name in other languages, "fr=Montréal" or
+"it=il Veneto|fr=la Vénétie" (with the article running text puts before it).
+
 Each row is linked to the campaigns of its country whose city, as the twinning
 table prints it, is one of the row's spellings, separated by "|"
 ("Milano|Milan"). Offices are keyed by e-mail address: campaigns whose cities
@@ -88,7 +94,7 @@ cities, every bad row is reported and nothing of a bad file is imported.`,
 			}
 			fmt.Fprintf(a.stdout, "%s: %d offices: %s\n", args[0], len(read.Contacts), statsLine(stats))
 			for _, c := range read.NoAddress {
-				fmt.Fprintf(a.stdout, "  no address for %s, %s (campaign %d): no letter can go to it\n", c.City, c.Country, c.ID)
+				fmt.Fprintf(a.stdout, "  no address for %s, %s (campaign %s): no letter can go to it\n", c.City, c.Country, c.Label())
 			}
 			after, err := st.Campaigns(ctx, store.CampaignFilter{})
 			if err != nil {

@@ -216,7 +216,7 @@ Confirming a reply confirmed before updates its campaigns, outcome and note.`,
 				return err
 			}
 			for _, c := range cs {
-				fmt.Fprintf(a.stdout, "  campaign %d (%s, %s): response date %s%s\n", c.ID, c.Partner, c.City,
+				fmt.Fprintf(a.stdout, "  campaign %s (%s, %s): response date %s%s\n", c.Label(), c.Partner, c.City,
 					dash(c.ResponseDate.String()), prefixed(" - ", c.ResponseNote))
 			}
 			return nil

@@ -21,7 +21,9 @@ func (a *app) statusCommand() *cobra.Command {
 		Long: `Print the campaign status table as the campaign page shows it: No., Korean
 local government, country, sister city, agreement date, sister/friendship,
 campaign date, and the victory or response received (date and note). Dates
-are ISO 8601. --ids adds the campaign ids other commands take.`,
+are ISO 8601. --ids adds each campaign's number as a first column ("#19": its
+id, which other commands take and staff pages show); the table's printed No.
+(18 for Montreal's row 19) repeats and names no campaign on its own.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !contains(status.Formats, format) {
@@ -40,7 +42,7 @@ are ISO 8601. --ids adds the campaign ids other commands take.`,
 	}
 	cmd.Flags().StringVar(&format, "format", "table", "table, csv, json or html")
 	cmd.Flags().StringArrayVar(&countries, "country", nil, "only this country (repeatable)")
-	cmd.Flags().BoolVar(&ids, "ids", false, "add the campaign ids as a first column")
+	cmd.Flags().BoolVar(&ids, "ids", false, "add the campaigns' numbers (#19) as a first column")
 	return cmd
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -114,7 +113,7 @@ still counted); with each campaign's delivery mode and whether it is held.`,
 				if r.Held {
 					mode += " (held)"
 				}
-				line(strconv.FormatInt(r.CampaignID, 10), r.City, r.OfficeEmail, mode, r.SupporterStats)
+				line(campaign.Number(r.CampaignID), r.City, r.OfficeEmail, mode, r.SupporterStats)
 			}
 			if len(rows) > 1 {
 				line("total", "", "", "", total)
@@ -160,9 +159,9 @@ sign and confirm meanwhile.`,
 				return err
 			}
 			if hold {
-				fmt.Fprintf(a.stdout, "campaign %d: supporters' letters held (%d deliveries not yet sent cancelled; their letters wait)\n", id, n)
+				fmt.Fprintf(a.stdout, "campaign %s: supporters' letters held (%d deliveries not yet sent cancelled; their letters wait)\n", campaign.Number(id), n)
 			} else {
-				fmt.Fprintf(a.stdout, "campaign %d: supporters' letters released; waiting letters are batched at the scheduler's next round\n", id)
+				fmt.Fprintf(a.stdout, "campaign %s: supporters' letters released; waiting letters are batched at the scheduler's next round\n", campaign.Number(id))
 			}
 			return nil
 		},
@@ -213,9 +212,9 @@ the default from the supporters section of the settings.`,
 			}
 			d = d.Or(a.deliveryDefaults())
 			if d.Mode == campaign.Digest {
-				fmt.Fprintf(a.stdout, "campaign %d: one digest per %s\n", id, d.Period)
+				fmt.Fprintf(a.stdout, "campaign %s: one digest per %s\n", campaign.Number(id), d.Period)
 			} else {
-				fmt.Fprintf(a.stdout, "campaign %d: individual letters, at most %d a day per office\n", id, d.DailyCap)
+				fmt.Fprintf(a.stdout, "campaign %s: individual letters, at most %d a day per office\n", campaign.Number(id), d.DailyCap)
 			}
 			return nil
 		},

@@ -30,7 +30,7 @@ func (a *app) targetsCommand() *cobra.Command {
 				return err
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "EMAIL\tCOUNTRY\tCITY\tLANG\tTIME ZONE\tCAMPAIGNS\tFLAGS")
+			fmt.Fprintln(tw, "EMAIL\tCOUNTRY\tCITY\tTITLE\tLANG\tTIME ZONE\tCAMPAIGNS\tFLAGS")
 			for _, t := range ts {
 				cs, err := st.Campaigns(ctx, store.CampaignFilter{TargetID: t.ID})
 				if err != nil {
@@ -47,7 +47,7 @@ func (a *app) targetsCommand() *cobra.Command {
 				if t.Suspect {
 					flags += "suspect(" + t.SuspectReason + ")"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.Email, t.Country, t.City, t.Language, t.TimeZone, joinInts(ids), flags)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.Email, t.Country, t.City, t.Title, t.Language, t.TimeZone, joinInts(ids), flags)
 			}
 			return tw.Flush()
 		},

@@ -384,10 +384,6 @@ func idArg(s, what, list string) (int64, error) {
 	return id, nil
 }
 
-func joinInts(ids []int64) string {
-	parts := make([]string, len(ids))
-	for i, id := range ids {
-		parts[i] = strconv.FormatInt(id, 10)
-	}
-	return strings.Join(parts, ",")
-}
+// joinInts writes campaigns' numbers as staff see and type them
+// everywhere: "#19, #24".
+func joinInts(ids []int64) string { return campaign.Numbers(ids) }

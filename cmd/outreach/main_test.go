@@ -318,3 +318,70 @@ func TestStaffAccounts(t *testing.T) {
 	}
 	c.ok("staff", "token", "revoke", "export")
 }
+
+// TestContactsTitleRefusedChangesNothing: a title outside the set is
+// refused with its file, line and the titles there are, and nothing of the
+// file is imported; the example contacts address British Columbia's
+// premier, Veneto's president and the assembly's chair.
+func TestContactsTitleRefusedChangesNothing(t *testing.T) {
+	c := newCLI(t)
+	c.ok("import", "cities", citiesCSV)
+	head := "country,city,office,mayor,email,language,timezone,title\n"
+	bad := c.write("titles.csv", head+"Canada,British Columbia,,,premier@bc.example,,,premier\n"+
+		"Canada,Alberta,,,premier@alberta.example,,,governor\n")
+	_, errs, code := c.run("import", "contacts", bad)
+	want := bad + `:3: title: "governor" is not one of mayor, lord-mayor, lord-provost, premier, president, chair`
+	if code != 1 || !strings.Contains(errs, want) {
+		t.Errorf("bad title: exit %d, %q; want %q", code, errs, want)
+	}
+	if out := c.ok("targets", "list"); strings.Contains(out, "@") {
+		t.Errorf("offices stored after a refused import:\n%s", out)
+	}
+
+	c.ok("import", "contacts", contactsCSV)
+	for city, want := range map[string]string{
+		"British Columbia": "Dear Premier,", "Veneto": "Gentile Presidente,",
+		"Northern Ireland East Assembly": "Dear Chair,", "Calgary": "Dear Mayor,",
+	} {
+		if mime := decodeQP(t, c.ok("preview", "--city", city)); !strings.Contains(mime, want) {
+			t.Errorf("preview for %s lacks %q:\n%s", city, want, mime)
+		}
+	}
+	if mime := decodeQP(t, c.ok("preview", "--city", "Veneto")); !strings.Contains(mime, "in qualità di presidente del Veneto") {
+		t.Errorf("the Veneto's letter does not name its president:\n%s", mime)
+	}
+	if mime := decodeQP(t, c.ok("preview", "--city", "Montreal")); !strings.Contains(mime, "en tant que maire de Montréal") {
+		t.Errorf("Montreal's French letter does not write Montréal:\n%s", mime)
+	}
+}
+
+// TestCampaignNumberInCommands: commands print a campaign as staff type
+// it, "#19" for Montreal's row 19, with the table's printed No. (18)
+// beside it.
+func TestCampaignNumberInCommands(t *testing.T) {
+	c := newCLI(t)
+	c.ok("import", "cities", citiesCSV)
+	c.ok("import", "contacts", contactsCSV)
+	montreal := ""
+	for _, line := range strings.Split(c.ok("status", "--ids", "--country", "Canada"), "\n") {
+		if f := strings.Fields(line); len(f) > 4 && f[0] == "#19" {
+			montreal = line
+			if f[1] != "18" || f[2] != "Seoul" || f[4] != "Montreal" {
+				t.Errorf("status --ids: row #19 is %q, want printed No. 18, Seoul, Canada, Montreal", line)
+			}
+		}
+	}
+	if montreal == "" {
+		t.Errorf("status --ids has no row #19")
+	}
+	csvOut := c.ok("status", "--ids", "--format", "csv", "--country", "Canada")
+	if !strings.HasPrefix(csvOut, "Campaign,No.,") || !strings.Contains(csvOut, "\n#19,18,Seoul,Canada,Montreal,") {
+		t.Errorf("status --ids --format csv:\n%s", csvOut)
+	}
+	if out := c.ok("targets", "list", "--country", "Canada"); !strings.Contains(out, "#19, #24") {
+		t.Errorf("targets list does not give Montreal's campaigns as #19, #24:\n%s", out)
+	}
+	if out := c.ok("supporters", "hold", "--campaign", "19"); !strings.HasPrefix(out, "campaign #19: ") {
+		t.Errorf("supporters hold --campaign 19: %q", out)
+	}
+}

@@ -6,6 +6,7 @@ package campaign
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -168,4 +169,40 @@ func (c Campaign) State() State {
 		return Waiting
 	}
 	return NeverContacted
+}
+
+// Number is how people see and type a campaign everywhere (pages, command
+// output, exports): its id, "#19", the row's position in the table. The
+// table's printed No. repeats (two rows are numbered 9), so it never names
+// a campaign on its own; it is shown beside the number where it differs.
+func Number(id int64) string { return "#" + strconv.FormatInt(id, 10) }
+
+// Numbers writes a list of campaigns' numbers: "#19, #24".
+func Numbers(ids []int64) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = Number(id)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Number is the campaign's number, "#19".
+func (c Campaign) Number() string { return Number(c.ID) }
+
+// TableNo says the table's printed No. where it is not the campaign's
+// number: "No. 18 in the table"; "" where they agree.
+func (c Campaign) TableNo() string {
+	if no := strings.TrimSpace(c.No); no != "" && no != strconv.FormatInt(c.ID, 10) {
+		return "No. " + no + " in the table"
+	}
+	return ""
+}
+
+// Label is the campaign's number with the table's No. beside it where it
+// differs: "#19 (No. 18 in the table)", "#1".
+func (c Campaign) Label() string {
+	if no := c.TableNo(); no != "" {
+		return c.Number() + " (" + no + ")"
+	}
+	return c.Number()
 }

@@ -107,3 +107,28 @@ func TestTargetValidate(t *testing.T) {
 		t.Errorf("Domain = %q", d)
 	}
 }
+
+// TestCampaignNumber: a campaign is named by its id everywhere, with the
+// table's printed No. beside it where they differ (Montreal is row 19,
+// printed No. 18; two rows are printed 9).
+func TestCampaignNumber(t *testing.T) {
+	for _, tt := range []struct {
+		c             Campaign
+		number, label string
+	}{
+		{Campaign{ID: 19, No: "18"}, "#19", "#19 (No. 18 in the table)"},
+		{Campaign{ID: 10, No: "9"}, "#10", "#10 (No. 9 in the table)"},
+		{Campaign{ID: 9, No: "9"}, "#9", "#9"},
+		{Campaign{ID: 1, No: ""}, "#1", "#1"},
+	} {
+		if got := tt.c.Number(); got != tt.number {
+			t.Errorf("Number(%d) = %q, want %q", tt.c.ID, got, tt.number)
+		}
+		if got := tt.c.Label(); got != tt.label {
+			t.Errorf("Label(%d, No. %s) = %q, want %q", tt.c.ID, tt.c.No, got, tt.label)
+		}
+	}
+	if got := Numbers([]int64{19, 24}); got != "#19, #24" {
+		t.Errorf("Numbers = %q", got)
+	}
+}

@@ -18,10 +18,16 @@ type Target struct {
 	// City is the office's city as staff name it, e.g. "Montreal".
 	City   string `json:"city"`
 	Office string `json:"office"`
-	// Mayor is the mayor's name, empty when unknown.
-	Mayor    string `json:"mayor"`
-	Language string `json:"language"`
-	TimeZone string `json:"timezone"`
+	// Mayor is the name of the office's holder, empty when unknown.
+	Mayor string `json:"mayor"`
+	// Title is what the holder is called (premier, mayor ...); empty is
+	// Mayor.
+	Title Title `json:"title"`
+	// Names are the place's names in languages that do not write it as
+	// the table does ("fr=Montréal").
+	Names    PlaceNames `json:"names,omitempty"`
+	Language string     `json:"language"`
+	TimeZone string     `json:"timezone"`
 	// DoNotContact keeps the target out of every wave.
 	DoNotContact bool `json:"do_not_contact"`
 	// Suspect is set when mail to the address failed permanently; the
@@ -54,6 +60,15 @@ func (t Target) Validate() error {
 	if t.City == "" {
 		return fieldErr("city", "missing")
 	}
+	if t.Title != "" && !t.Title.Valid() {
+		return fieldErr("title", "%q is not one of %s", t.Title, TitleKeys())
+	}
+	if _, err := ParsePlaceNames(string(t.Names)); err != nil {
+		return &FieldError{Field: "names", Err: err}
+	}
+	if err := CheckHeaderText(string(t.Names)); err != nil {
+		return &FieldError{Field: "names", Err: err}
+	}
 	if !validLanguage(t.Language) {
 		return fieldErr("language", "%q is not one of %s", t.Language, strings.Join(Languages, ", "))
 	}
@@ -61,6 +76,23 @@ func (t Target) Validate() error {
 		return fieldErr("timezone", "%q is not a known IANA time zone", t.TimeZone)
 	}
 	return nil
+}
+
+// Holder names the office's holder in lang, without an article, at place
+// (the office's city as the caller names it) or, when the target has a
+// name for it in lang, at that name: "premier of British Columbia",
+// "maire de Montréal".
+func (t Target) Holder(lang, place string) string {
+	return t.Title.Of(lang, t.PlaceIn(lang, place))
+}
+
+// PlaceIn is the target's own name for its place in lang, or place when it
+// has none.
+func (t Target) PlaceIn(lang, place string) string {
+	if n := t.Names.In(lang); n != "" {
+		return n
+	}
+	return place
 }
 
 // Domain returns the part of the address after the @, lower-cased.

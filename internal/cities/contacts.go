@@ -13,8 +13,14 @@ import (
 	"github.com/outreach-campaign/outreach/internal/store"
 )
 
-// ContactsHeader is the header line of a contacts file.
+// ContactsHeader is the header line of a contacts file: these columns, in
+// this order, then any of OptionalContactsColumns.
 var ContactsHeader = []string{"country", "city", "office", "mayor", "email", "language", "timezone"}
+
+// OptionalContactsColumns may follow ContactsHeader, in any order: title
+// (what the office's holder is called, mayor when empty) and names (the
+// place's name in other languages, "fr=Montréal").
+var OptionalContactsColumns = []string{"title", "names"}
 
 // Contacts is a contacts file as read: the targets to store, and the
 // campaigns left without an office address.
@@ -42,10 +48,11 @@ func ReadContacts(r io.Reader, cs []campaign.Campaign) (Contacts, error) {
 	if err != nil {
 		return out, csvErr(err)
 	}
-	if !slices.Equal(head, ContactsHeader) {
-		return out, lineErr(1, "", "the header must be %s", strings.Join(ContactsHeader, ","))
+	columns, err := contactsColumns(head)
+	if err != nil {
+		return out, err
 	}
-	cr.FieldsPerRecord = len(ContactsHeader)
+	cr.FieldsPerRecord = len(columns)
 	byEmail := map[string]int{}     // lower-cased address -> index in out.Contacts
 	claimedBy := map[int64]string{} // campaign id -> address of the row that claims it
 	claim := func(ids []int64, key string) {
@@ -58,10 +65,10 @@ func ReadContacts(r io.Reader, cs []campaign.Campaign) (Contacts, error) {
 	// there.
 	row := func(line int, rec []string) error {
 		f := map[string]string{}
-		for i, name := range ContactsHeader {
+		for i, name := range columns {
 			f[name] = strings.TrimSpace(rec[i])
 		}
-		for _, name := range ContactsHeader {
+		for _, name := range columns {
 			if err := campaign.CheckHeaderText(f[name]); err != nil {
 				return lineErr(line, name, "%v", err)
 			}
@@ -77,6 +84,14 @@ func ReadContacts(r io.Reader, cs []campaign.Campaign) (Contacts, error) {
 		if err != nil {
 			return lineErr(line, "city", "%v", err)
 		}
+		title, err := campaign.ParseTitle(f["title"])
+		if err != nil {
+			return lineErr(line, "title", "%v", err)
+		}
+		names, err := campaign.ParsePlaceNames(f["names"])
+		if err != nil {
+			return lineErr(line, "names", "%v", err)
+		}
 		if f["email"] == "" {
 			out.NoAddress = append(out.NoAddress, matched...)
 			return nil
@@ -87,14 +102,15 @@ func ReadContacts(r io.Reader, cs []campaign.Campaign) (Contacts, error) {
 		var ids []int64
 		for _, c := range matched {
 			if other, ok := claimedBy[c.ID]; ok && other != key {
-				return lineErr(line, "city", "%s (campaign %d) is already the office of %s", c.City, c.ID, other)
+				return lineErr(line, "city", "%s (campaign %s) is already the office of %s", c.City, c.Number(), other)
 			}
 			ids = append(ids, c.ID)
 			places = append(places, c.City)
 		}
 		t := campaign.Target{
 			Email: email, Country: f["country"], City: spellings[0], Office: f["office"],
-			Mayor: f["mayor"], Language: strings.ToLower(f["language"]), TimeZone: f["timezone"],
+			Mayor: f["mayor"], Title: title, Names: names,
+			Language: strings.ToLower(f["language"]), TimeZone: f["timezone"],
 		}
 		if t.Language == "" {
 			t.Language = defaultLanguage(t.Country, places)
@@ -151,7 +167,24 @@ func ReadContacts(r io.Reader, cs []campaign.Campaign) (Contacts, error) {
 
 func sameOffice(a, b campaign.Target) bool {
 	return strings.EqualFold(a.Country, b.Country) && a.Office == b.Office && a.Mayor == b.Mayor &&
-		a.Language == b.Language && a.TimeZone == b.TimeZone
+		a.Title == b.Title && a.Names == b.Names && a.Language == b.Language && a.TimeZone == b.TimeZone
+}
+
+// contactsColumns checks a contacts file's header and returns its columns.
+func contactsColumns(head []string) ([]string, error) {
+	bad := lineErr(1, "", "the header must be %s, optionally followed by %s",
+		strings.Join(ContactsHeader, ","), strings.Join(OptionalContactsColumns, " and "))
+	if len(head) < len(ContactsHeader) || !slices.Equal(head[:len(ContactsHeader)], ContactsHeader) {
+		return nil, bad
+	}
+	cols := slices.Clone(ContactsHeader)
+	for _, h := range head[len(ContactsHeader):] {
+		if !slices.Contains(OptionalContactsColumns, h) || slices.Contains(cols, h) {
+			return nil, bad
+		}
+		cols = append(cols, h)
+	}
+	return cols, nil
 }
 
 func splitSpellings(s string) []string {

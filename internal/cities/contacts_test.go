@@ -58,6 +58,24 @@ func TestExampleContactsCoverEveryCity(t *testing.T) {
 	if canada != 19 {
 		t.Errorf("%d Canadian offices, want 19", canada)
 	}
+	// The provinces, states, regions and assemblies of the table are
+	// addressed by their holders' titles; cities by their mayors'.
+	titles := map[string]campaign.Title{}
+	for _, c := range got.Contacts {
+		titles[c.Target.Email] = c.Target.Title
+	}
+	for email, want := range map[string]campaign.Title{
+		"premier@bc.example": campaign.Premier, "premier@alberta.example": campaign.Premier,
+		"premier@nsw.example": campaign.Premier, "premier@tasmania.example": campaign.Premier,
+		"president@veneto.example": campaign.President, "office@ni-east.example": campaign.Chair,
+		"mayor@aberdeen.example": campaign.LordProvost, "mayor@brisbane.example": campaign.LordMayor,
+		"maire@montreal.example": campaign.Mayor, "sindaco@milano.example": campaign.Mayor,
+		"mayor@calgary.example": campaign.Mayor,
+	} {
+		if titles[email] != want {
+			t.Errorf("%s is addressed as %q, want %q", email, titles[email], want)
+		}
+	}
 }
 
 func TestContactsDefaultsAndSharedOffices(t *testing.T) {
@@ -103,6 +121,45 @@ func TestContactsDefaultsAndSharedOffices(t *testing.T) {
 	}
 }
 
+// TestContactsTitles reads the optional title and names columns, in either
+// order, and gives a row without a title a mayor.
+func TestContactsTitles(t *testing.T) {
+	cs := seedCampaigns(t)
+	in := strings.TrimSuffix(contactsHead, "\n") + ",names,title\n" +
+		"Canada,British Columbia,,,premier@bc.example,,,fr=la Colombie-Britannique,premier\n" +
+		"Italy,Veneto,,,president@veneto.example,,,it=il Veneto|fr=la Vénétie,President\n" +
+		"United Kingdom,Northern Ireland East Assembly,,,office@ni-east.example,,,,chair\n" +
+		"Canada,Montreal,,,maire@montreal.example,,,fr=Montréal,\n"
+	got, err := ReadContacts(strings.NewReader(in), cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		email string
+		title campaign.Title
+		names campaign.PlaceNames
+	}{
+		{"premier@bc.example", campaign.Premier, "fr=la Colombie-Britannique"},
+		{"president@veneto.example", campaign.President, "fr=la Vénétie|it=il Veneto"},
+		{"office@ni-east.example", campaign.Chair, ""},
+		{"maire@montreal.example", campaign.Mayor, "fr=Montréal"},
+	}
+	if len(got.Contacts) != len(want) {
+		t.Fatalf("%d contacts, want %d", len(got.Contacts), len(want))
+	}
+	for i, w := range want {
+		tg := got.Contacts[i].Target
+		if tg.Email != w.email || tg.Title != w.title || tg.Names != w.names {
+			t.Errorf("contact %d: %s %q %q, want %s %q %q", i, tg.Email, tg.Title, tg.Names, w.email, w.title, w.names)
+		}
+	}
+	// A file without the columns still reads: every office is a mayor's.
+	old, err := ReadContacts(strings.NewReader(contactsHead+"Italy,Rome,,,sindaco@roma.example,,\n"), cs)
+	if err != nil || old.Contacts[0].Target.Title != campaign.Mayor {
+		t.Errorf("a file without a title column: %+v, %v", old, err)
+	}
+}
+
 func equalIDs(a, b []int64) bool {
 	if len(a) != len(b) {
 		return false
@@ -132,6 +189,12 @@ func TestContactsBadInput(t *testing.T) {
 		{"bad time zone", contactsHead + "Italy,Rome,,,sindaco@roma.example,,Europe/Atlantis\n", 2, "timezone", "Europe/Atlantis"},
 		{"campaign claimed twice", contactsHead + "Italy,Rome,,,a@roma.example,,\nItaly,Rome,,,b@roma.example,,\n", 3, "city", "already the office"},
 		{"wrong header", "country,city,email\nItaly,Rome,a@roma.example\n", 1, "", "header"},
+		{"unknown optional column", strings.TrimSuffix(contactsHead, "\n") + ",title,honorific\nItaly,Rome,,,a@roma.example,,,mayor,Dr\n", 1, "", "optionally followed by title and names"},
+		{"column twice", strings.TrimSuffix(contactsHead, "\n") + ",title,title\nItaly,Rome,,,a@roma.example,,,mayor,mayor\n", 1, "", "header"},
+		{"bad title", strings.TrimSuffix(contactsHead, "\n") + ",title\nItaly,Rome,,,a@roma.example,,,mayor\nItaly,Veneto,,,b@veneto.example,,,governor\n", 3, "title",
+			`"governor" is not one of mayor, lord-mayor, lord-provost, premier, president, chair`},
+		{"bad names", strings.TrimSuffix(contactsHead, "\n") + ",names\nCanada,Montreal,,,a@montreal.example,,,Montréal\n", 2, "names", "LANG=NAME"},
+		{"name in an unknown language", strings.TrimSuffix(contactsHead, "\n") + ",names\nCanada,Montreal,,,a@montreal.example,,,de=Montreal\n", 2, "names", `"de"`},
 		{"wrong field count", contactsHead + "Italy,Rome\n", 2, "", "fields"},
 	}
 	for _, tt := range tests {

@@ -33,8 +33,19 @@ type Partnership struct {
 type Data struct {
 	Org    Organisation
 	Target campaign.Target
-	// Place is the target's city as a letter names it.
+	// Place is the target's city as a letter in Lang names it
+	// ("Montréal" in French when the contacts give that name).
 	Place string
+	// Title is what the office's holder is called in Lang, as running
+	// text writes it after an article: "premier", "sindaco".
+	Title string
+	// Salutation opens a letter to a holder whose name is not known:
+	// "Premier" (Dear Premier,), "Sindaco" (Gentile Sindaco,).
+	Salutation string
+	// Holder names the office's holder without an article: "premier of
+	// British Columbia", "presidente della Regione Veneto", "maire de
+	// Montréal".
+	Holder string
 	// Partners are every Korean partner of the target, oldest agreement
 	// first: one letter names them all.
 	Partners []Partnership
@@ -63,7 +74,11 @@ func NewData(org Organisation, t campaign.Target, cs []campaign.Campaign, letter
 		})
 	}
 	sort.SliceStable(ps, func(i, j int) bool { return ps[i].AgreementDate.Before(ps[j].AgreementDate) })
-	return Data{Org: org, Target: t, Place: PlaceName(t.City), Partners: ps, Ref: Ref(letterID), Lang: lang}
+	place := t.PlaceIn(lang, PlaceName(t.City))
+	return Data{
+		Org: org, Target: t, Place: place, Partners: ps, Ref: Ref(letterID), Lang: lang,
+		Title: t.Title.Noun(lang), Salutation: t.Title.Salutation(lang), Holder: t.Title.Of(lang, place),
+	}
 }
 
 // Ref is the short reference of a letter printed in its subject.

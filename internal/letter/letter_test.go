@@ -56,7 +56,7 @@ var (
 	londonCampaigns = []campaign.Campaign{{ID: 1, No: "1", Partner: campaign.Partner{Region: "Seoul"}, Country: "United Kingdom",
 		City: "London", AgreementDate: date("2015-12-04"), Relationship: campaign.Friendship, RelationshipLabel: "Friendship City"}}
 	montreal = campaign.Target{ID: 17, Email: "maire@montreal.example", Country: "Canada", City: "Montreal",
-		Office: "Cabinet de la mairie de Montréal", Language: "fr", TimeZone: "America/Toronto"}
+		Office: "Cabinet de la mairie de Montréal", Names: "fr=Montréal", Language: "fr", TimeZone: "America/Toronto"}
 	montrealCampaigns = []campaign.Campaign{
 		{ID: 19, No: "18", Partner: campaign.Partner{Region: "Seoul"}, Country: "Canada", City: "Montreal",
 			AgreementDate: date("2015-04-08"), Relationship: campaign.Friendship, RelationshipLabel: "Friendship City"},
@@ -214,13 +214,14 @@ func TestLetterContents(t *testing.T) {
 			[]string{"Dear Jane Example,", "Seoul, your friendship city since 4 December 2015"}},
 		{"london unnamed mayor", func() campaign.Target { t := london; t.Mayor = ""; return t }(), londonCampaigns, "",
 			"Your twinning with Seoul: please help end the dog and cat meat trade [ref W1-T1]",
-			[]string{"Dear Sir or Madam,"}},
+			[]string{"Dear Mayor,", "We respectfully ask you, as the mayor of London, to write to Seoul,"}},
 		{"montreal fr", montreal, montrealCampaigns, "",
 			"Votre jumelage avec Busan et Seoul : un appel contre le commerce de viande de chien et de chat [ref W1-T17]",
-			[]string{"Madame, Monsieur,", "Busan, ville jumelle depuis le 19 septembre 2000", "Seoul, ville amie depuis le 8 avril 2015"}},
+			[]string{"À l'attention du maire de Montréal", "Madame, Monsieur,", "unissent Montréal à la Corée du Sud",
+				"en tant que maire de Montréal, d'écrire à Busan et Seoul,", "Busan, ville jumelle depuis le 19 septembre 2000", "Seoul, ville amie depuis le 8 avril 2015"}},
 		{"montreal it", montreal, montrealCampaigns, "it",
 			"Il gemellaggio con Busan e Seoul: un appello contro il commercio di carne di cane e di gatto [ref W1-T17]",
-			[]string{"Spettabile Cabinet de la mairie de Montréal,", "Busan, città gemellata dal 19 settembre 2000", "Seoul, città amica dall'8 aprile 2015"}},
+			[]string{"Gentile Sindaco,", "Le chiediamo con rispetto, in qualità di sindaco di Montreal, di scrivere a Busan e Seoul,", "Busan, città gemellata dal 19 settembre 2000", "Seoul, città amica dall'8 aprile 2015"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			msg, _, err := c.Compose(Letter{ID: "w1-t" + itoa(tt.target.ID), Template: "appeal", Target: tt.target,

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"html/template"
 	"io"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -23,7 +22,8 @@ var Formats = []string{"table", "csv", "json", "html"}
 
 // Options change what Write prints.
 type Options struct {
-	// IDs adds the campaigns' ids, which commands take, as a first column.
+	// IDs adds the campaigns' numbers ("#19": their ids, which commands
+	// take), as a first column before the table's printed No.
 	IDs bool
 }
 
@@ -33,6 +33,9 @@ var Header = []string{
 	"No.", "Korean Local Government", "Country", "Sister City", "Agreement Date",
 	"Sister/Friendship", "Campaign Date", "Victory/Response received", "Response note",
 }
+
+// numberHeader heads the column of campaigns' numbers.
+const numberHeader = "Campaign"
 
 // Row is one campaign as the status table shows it; its JSON form is the
 // table's JSON format.
@@ -68,6 +71,14 @@ func Rows(cs []campaign.Campaign) []Row {
 	}
 	return out
 }
+
+// Number is the campaign's number as staff see and type it, "#19"; the
+// printed No. (18) is the table's and repeats.
+func (r Row) Number() string { return campaign.Number(r.ID) }
+
+// TableNo says the printed No. where it differs from the number: "No. 18
+// in the table".
+func (r Row) TableNo() string { return campaign.Campaign{ID: r.ID, No: r.No}.TableNo() }
 
 // Response is the last cell as the page prints it: the date, then the note.
 func (r Row) Response() string {
@@ -112,13 +123,13 @@ func writeCSV(w io.Writer, rows []Row, opt Options) error {
 	cw := csv.NewWriter(w)
 	head := Header
 	if opt.IDs {
-		head = append([]string{"ID"}, head...)
+		head = append([]string{numberHeader}, head...)
 	}
 	cw.Write(head)
 	for _, r := range rows {
 		cells := r.cells()
 		if opt.IDs {
-			cells = append([]string{strconv.FormatInt(r.ID, 10)}, cells...)
+			cells = append([]string{r.Number()}, cells...)
 		}
 		// A note or city comes from staff, mail or an import: never a
 		// formula in the spreadsheet of whoever downloads the table.
@@ -132,13 +143,13 @@ func writeTable(w io.Writer, rows []Row, opt Options) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	head := append(Header[:7:7], "Victory/Response received")
 	if opt.IDs {
-		head = append([]string{"ID"}, head...)
+		head = append([]string{numberHeader}, head...)
 	}
 	fmt.Fprintln(tw, strings.Join(head, "\t"))
 	for _, r := range rows {
 		cells := append(r.cells()[:7], r.Response())
 		if opt.IDs {
-			cells = append([]string{strconv.FormatInt(r.ID, 10)}, cells...)
+			cells = append([]string{r.Number()}, cells...)
 		}
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}

@@ -213,3 +213,42 @@ func TestGeneratedSecretIsKept(t *testing.T) {
 		t.Errorf("second call gave %q, %v; want the first secret", again, err)
 	}
 }
+
+// TestContactsKeepTitleAndNames stores an office's holder's title and its
+// place's names, counts a changed title as an update, and gives an office
+// imported without a title a mayor.
+func TestContactsKeepTitleAndNames(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	if _, err := s.ImportCampaigns(ctx, sample()); err != nil {
+		t.Fatal(err)
+	}
+	montreal := campaign.Target{Email: "maire@montreal.example", Country: "Canada", City: "Montreal",
+		Names: "fr=Montréal", Language: "fr", TimeZone: "America/Toronto"}
+	moncton := campaign.Target{Email: "mayor@moncton.example", Country: "Canada", City: "Moncton",
+		Title: campaign.Premier, Language: "en", TimeZone: "America/Moncton"}
+	contacts := []Contact{{Target: montreal, CampaignIDs: []int64{19, 24}}, {Target: moncton, CampaignIDs: []int64{37}}}
+	if _, err := s.ImportContacts(ctx, contacts); err != nil {
+		t.Fatal(err)
+	}
+	mt, err := s.Target(ctx, "maire@montreal.example")
+	if err != nil || mt.Title != campaign.Mayor || mt.Names != "fr=Montréal" {
+		t.Errorf("Montreal: title %q, names %q, %v; want mayor, fr=Montréal", mt.Title, mt.Names, err)
+	}
+	if mo, err := s.Target(ctx, "mayor@moncton.example"); err != nil || mo.Title != campaign.Premier {
+		t.Errorf("Moncton: title %q, %v; want premier", mo.Title, err)
+	}
+	contacts[1].Target.Title = campaign.Mayor
+	st, err := s.ImportContacts(ctx, contacts)
+	if err != nil || st != (ImportStats{Updated: 1, Unchanged: 1}) {
+		t.Errorf("re-import with a changed title: %+v, %v; want 1 updated, 1 unchanged", st, err)
+	}
+	if mo, _ := s.Target(ctx, "mayor@moncton.example"); mo.Title != campaign.Mayor {
+		t.Errorf("Moncton's title after the update: %q", mo.Title)
+	}
+	bad := contacts[1]
+	bad.Target.Title = "governor"
+	if _, err := s.ImportContacts(ctx, []Contact{bad}); err == nil {
+		t.Error("a title outside the set was stored")
+	}
+}

@@ -9,7 +9,7 @@ import (
 	"github.com/outreach-campaign/outreach/internal/campaign"
 )
 
-const targetColumns = `id, email, country, city, office, mayor, language, timezone,
+const targetColumns = `id, email, country, city, office, mayor, title, names, language, timezone,
 	do_not_contact, suspect, suspect_reason`
 
 // ImportContacts implements Store.
@@ -19,12 +19,15 @@ func (s *SQLite) ImportContacts(ctx context.Context, cs []Contact) (ImportStats,
 		claimed := map[int64]string{} // campaign id -> the contact that claims it
 		for _, c := range cs {
 			t := c.Target
+			if t.Title == "" {
+				t.Title = campaign.Mayor
+			}
 			if err := t.Validate(); err != nil {
 				return fmt.Errorf("target %s: %w", t.Email, err)
 			}
 			for _, id := range c.CampaignIDs {
 				if other, ok := claimed[id]; ok && !strings.EqualFold(other, t.Email) {
-					return fmt.Errorf("campaign %d is claimed by both %s and %s", id, other, t.Email)
+					return fmt.Errorf("campaign %s is claimed by both %s and %s", campaign.Number(id), other, t.Email)
 				}
 				claimed[id] = t.Email
 			}
@@ -34,8 +37,8 @@ func (s *SQLite) ImportContacts(ctx context.Context, cs []Contact) (ImportStats,
 			switch {
 			case errors.Is(err, errNotFound):
 				res, err := tx.ExecContext(ctx, `INSERT INTO targets (email, country, city, office,
-					mayor, language, timezone, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-					t.Email, t.Country, t.City, t.Office, t.Mayor, t.Language, t.TimeZone, s.stamp(), s.stamp())
+					mayor, title, names, language, timezone, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+					t.Email, t.Country, t.City, t.Office, t.Mayor, t.Title, t.Names, t.Language, t.TimeZone, s.stamp(), s.stamp())
 				if err != nil {
 					return fmt.Errorf("add target %s: %w", t.Email, err)
 				}
@@ -52,8 +55,9 @@ func (s *SQLite) ImportContacts(ctx context.Context, cs []Contact) (ImportStats,
 				if t != old {
 					changed = true
 					if _, err := tx.ExecContext(ctx, `UPDATE targets SET email = ?, country = ?, city = ?,
-						office = ?, mayor = ?, language = ?, timezone = ?, updated_at = ? WHERE id = ?`,
-						t.Email, t.Country, t.City, t.Office, t.Mayor, t.Language, t.TimeZone, s.stamp(), id); err != nil {
+						office = ?, mayor = ?, title = ?, names = ?, language = ?, timezone = ?, updated_at = ?
+						WHERE id = ?`,
+						t.Email, t.Country, t.City, t.Office, t.Mayor, t.Title, t.Names, t.Language, t.TimeZone, s.stamp(), id); err != nil {
 						return fmt.Errorf("update target %s: %w", t.Email, err)
 					}
 				}
@@ -157,7 +161,7 @@ func queryTargets(ctx context.Context, q queryer, query string, args ...any) ([]
 	for rows.Next() {
 		var t campaign.Target
 		if err := rows.Scan(&t.ID, &t.Email, &t.Country, &t.City, &t.Office, &t.Mayor,
-			&t.Language, &t.TimeZone, &t.DoNotContact, &t.Suspect, &t.SuspectReason); err != nil {
+			&t.Title, &t.Names, &t.Language, &t.TimeZone, &t.DoNotContact, &t.Suspect, &t.SuspectReason); err != nil {
 			return nil, err
 		}
 		out = append(out, t)

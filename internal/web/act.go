@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/outreach-campaign/outreach/internal/campaign"
 	"github.com/outreach-campaign/outreach/internal/letter"
@@ -21,13 +23,18 @@ const maxForm = 64 << 10
 // actPage is the public page of a campaign, with the form.
 type actPage struct {
 	base
-	Campaign     campaign.Campaign
-	Relationship string
-	Since        string
-	Addressee    string
-	Action       string
-	CSRF         string
-	Form         supporters.Form
+	Campaign campaign.Campaign
+	// Place, Office and Holder name the office in the page's language:
+	// "la Colombie-Britannique", "premier ministre" (the holder's title),
+	// "premier ministre de la Colombie-Britannique"; PlaceStart begins a
+	// sentence.
+	Place, PlaceStart, Office, Holder string
+	Relationship                      string
+	Since                             string
+	Addressee                         string
+	Action                            string
+	CSRF                              string
+	Form                              supporters.Form
 	// Problems are the form's mistakes by field, in the page's language;
 	// Summary lists them in the form's order, for the error summary that
 	// takes the focus.
@@ -75,7 +82,8 @@ func (s *Server) showAct(w http.ResponseWriter, r *http.Request, status int, lan
 		w.Header().Add("Vary", "Accept-Language")
 	}
 	tr := translator(lang)
-	title := tr("act.title", campaignPlace(c))
+	o := officeIn(c, t, lang)
+	title := tr("act.title", o.Holder)
 	var summary []problemLink
 	for _, fl := range formFields {
 		if msg, ok := probs[fl.name]; ok {
@@ -91,9 +99,10 @@ func (s *Server) showAct(w http.ResponseWriter, r *http.Request, status int, lan
 		title = tr("act.error_title", title)
 	}
 	p := actPage{
-		base:         newBase(r, lang, title),
-		Summary:      summary,
-		Campaign:     c,
+		base:     newBase(r, lang, title),
+		Summary:  summary,
+		Campaign: c,
+		Place:    o.Place, PlaceStart: upperFirst(o.Place), Office: o.Title, Holder: o.Holder,
 		Relationship: tr("relationship." + string(c.Relationship)),
 		Since:        strconv.Itoa(c.AgreementDate.Year),
 		Addressee:    addressee(t),
@@ -154,6 +163,7 @@ func (s *Server) actSubmit(w http.ResponseWriter, r *http.Request) {
 type sentPage struct {
 	base
 	Campaign campaign.Campaign
+	Holder   string
 	Hours    int
 }
 
@@ -164,14 +174,15 @@ func (s *Server) actSent(w http.ResponseWriter, r *http.Request) {
 		s.failLang(w, r, lang, http.StatusNotFound, "error.no_campaign")
 		return
 	}
-	c, _, err := s.supporters.OpenCampaign(r.Context(), id)
+	c, t, err := s.supporters.OpenCampaign(r.Context(), id)
 	if err != nil {
 		s.signError(w, r, lang, err)
 		return
 	}
 	s.render(w, http.StatusOK, lang, "sent", sentPage{
 		base:     newBase(r, lang, translator(lang)("sent.title")),
-		Campaign: c, Hours: int(math.Round(s.supporters.ConfirmWithin.Hours())),
+		Campaign: c, Holder: officeIn(c, t, lang).Holder,
+		Hours: int(math.Round(s.supporters.ConfirmWithin.Hours())),
 	})
 }
 
@@ -216,6 +227,24 @@ func campaignID(s string) (int64, bool) {
 
 func campaignPlace(c campaign.Campaign) string {
 	return letter.PlaceName(c.City)
+}
+
+// officeWords name a campaign's office in a page's language.
+type officeWords struct{ Place, Title, Holder string }
+
+// officeIn names the office campaign c writes to, t, in lang: its place (the
+// office's own name for it in lang, else the table's), its holder's title
+// and the holder ("premier of British Columbia").
+func officeIn(c campaign.Campaign, t campaign.Target, lang string) officeWords {
+	place := t.PlaceIn(lang, campaignPlace(c))
+	return officeWords{Place: place, Title: t.Title.Noun(lang), Holder: t.Title.Of(lang, place)}
+}
+
+// upperFirst capitalises a name that begins a sentence ("La
+// Colombie-Britannique et Gyeonggi-do : …").
+func upperFirst(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[n:]
 }
 
 // addressee is who a campaign's letters are addressed to.

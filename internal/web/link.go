@@ -80,7 +80,7 @@ func (s *Server) linkPage(k linkKind) http.HandlerFunc {
 		}
 		tr := translator(lang)
 		p := linkPage{
-			base: newBase(r, lang, tr(k.title)), Body: tr(k.body, campaignPlace(o.Campaign)),
+			base: newBase(r, lang, tr(k.title)), Body: tr(k.body, s.holder(r, o.Campaign, lang)),
 			Submit: tr(k.submit), Action: r.URL.Path, CSRF: s.csrf.token(w, r),
 		}
 		if k.action == supporters.ActionConfirm {
@@ -111,9 +111,9 @@ func (s *Server) linkSubmit(k linkKind) http.HandlerFunc {
 			return
 		}
 		tr := translator(lang)
-		msg := tr(k.done, campaignPlace(o.Campaign))
+		msg := tr(k.done, s.holder(r, o.Campaign, lang))
 		if o.Replaces {
-			msg = tr("confirm.replaced", campaignPlace(o.Campaign))
+			msg = tr("confirm.replaced", s.holder(r, o.Campaign, lang))
 		}
 		if o.Again {
 			msg = tr(k.again)
@@ -139,4 +139,14 @@ func (s *Server) linkError(w http.ResponseWriter, r *http.Request, lang string, 
 		s.log.Error("web: follow link", "err", err)
 		s.failLang(w, r, lang, http.StatusInternalServerError, "error.internal")
 	}
+}
+
+// holder names who campaign c's letters go to, in lang; a campaign whose
+// office cannot be read is named as a mayor's.
+func (s *Server) holder(r *http.Request, c campaign.Campaign, lang string) string {
+	_, t, err := s.supporters.OpenCampaign(r.Context(), c.ID)
+	if err != nil {
+		s.log.Warn("web: read a campaign's office", "campaign", c.ID, "err", err)
+	}
+	return officeIn(c, t, lang).Holder
 }

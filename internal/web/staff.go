@@ -164,12 +164,18 @@ var staffFuncs = template.FuncMap{
 	"date":  func(d campaign.Date) string { return d.String() },
 	"when":  fmtWhen,
 	"place": letter.PlaceName,
-	"join":  strings.Join,
-	"add":   func(a, b int) int { return a + b },
-	"svg":   func(s string) template.HTML { return template.HTML(s) }, // our own chart SVG, escaped where it is drawn
-	"ids":   joinIDs,
-	"days":  func(d time.Duration) string { return fmt.Sprintf("%d days", int(d.Hours()/24)) },
-	"title": func(s string) string { return strings.ToUpper(s[:1]) + s[1:] },
+	// holder names an office's holder as staff read it: "premier of
+	// British Columbia".
+	"holder": func(t campaign.Target) string { return t.Title.Of("en", letter.PlaceName(t.City)) },
+	"join":   strings.Join,
+	"add":    func(a, b int) int { return a + b },
+	"svg":    func(s string) template.HTML { return template.HTML(s) }, // our own chart SVG, escaped where it is drawn
+	// ids and number write campaigns' numbers as staff see and type
+	// them everywhere: "#19, #24".
+	"ids":    campaign.Numbers,
+	"number": campaign.Number,
+	"days":   func(d time.Duration) string { return fmt.Sprintf("%d days", int(d.Hours()/24)) },
+	"title":  func(s string) string { return strings.ToUpper(s[:1]) + s[1:] },
 	"states": func() []campaign.LetterState {
 		return campaign.LetterStates
 	},
@@ -244,12 +250,4 @@ func fmtWhen(t time.Time) string {
 		return ""
 	}
 	return t.UTC().Format("2006-01-02 15:04 UTC")
-}
-
-func joinIDs(ids []int64) string {
-	parts := make([]string, len(ids))
-	for i, id := range ids {
-		parts[i] = fmt.Sprint(id)
-	}
-	return strings.Join(parts, ", ")
 }

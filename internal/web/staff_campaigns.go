@@ -60,7 +60,7 @@ var campaignColumns = []struct {
 	// without one come last whichever way it is sorted.
 	date func(c campaign.Campaign) campaign.Date
 }{
-	{"No.", "", "no", func(a, b campaign.Campaign) int { return cmpInt(a.ID, b.ID) }, nil},
+	{"Campaign", "", "no", func(a, b campaign.Campaign) int { return cmpInt(a.ID, b.ID) }, nil},
 	{"Sister city", "", "city", func(a, b campaign.Campaign) int { return cmpText(a.City, b.City) }, nil},
 	{"Korean local government", "", "partner", func(a, b campaign.Campaign) int {
 		return cmpText(a.Partner.String(), b.Partner.String())
@@ -250,7 +250,7 @@ func (s *Server) campaignDetail(w http.ResponseWriter, r *http.Request) {
 		s.staffFail(w, r, err)
 		return
 	}
-	p := campaignPage{staffPage: s.newStaffPage(r, "campaigns", c.City), Campaign: c, State: stateLabel(c.State())}
+	p := campaignPage{staffPage: s.newStaffPage(r, "campaigns", c.Number()+" "+c.City), Campaign: c, State: stateLabel(c.State())}
 	p.Partners = []campaign.Campaign{c}
 	if c.TargetEmail != "" {
 		t, err := s.staff.Store.Target(ctx, c.TargetEmail)
