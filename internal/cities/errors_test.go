@@ -50,7 +50,7 @@ f.csv:8: relationship: expected Sister City, Friendship City, Sister or Friendsh
 			"Italy,Milano,,,sindaco@milano.example,de,\n",
 			`f.csv:3: city: unknown city "Napoli" in Italy: no campaign of the table has it
 f.csv:4: email: "not an address" is not a plain e-mail address
-f.csv:5: city: Rome (campaign 7) is already the office of sindaco@roma.example
+f.csv:5: city: Rome (campaign #7) is already the office of sindaco@roma.example
 f.csv:6: wrong number of fields
 f.csv:7: language: "de" is not one of en, it, fr`},
 	}

@@ -186,7 +186,7 @@ func TestConfirmationMailCarriesNothingTyped(t *testing.T) {
 	rec3 := sign("Mallory", "Words, once more.")
 	_, raw = write(rec3.Confirmation)
 	clean("the mail after delivery", raw)
-	if !strings.Contains(raw, "was delivered to the mayor's office on 2 March 2026") || strings.Contains(raw, "/confirm/") ||
+	if !strings.Contains(raw, "was delivered to the office of the mayor of Milano on 2 March 2026") || strings.Contains(raw, "/confirm/") ||
 		strings.Contains(raw, "/withdraw/") {
 		t.Errorf("the mail after delivery:\n%s", raw)
 	}

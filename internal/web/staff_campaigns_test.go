@@ -72,7 +72,7 @@ func TestCampaignSearchAndSort(t *testing.T) {
 	for _, want := range []string{
 		`<th aria-sort="ascending" scope="col"><a href="/campaigns?q=canada&amp;sort=-city">Sister city`,
 		`<th scope="col"><a href="/campaigns?q=canada&amp;sort=partner">Korean local government</a></th>`,
-		`<th scope="col"><a href="/campaigns?q=canada">No.</a></th>`,
+		`<th scope="col"><a href="/campaigns?q=canada">Campaign</a></th>`,
 		`<input type="search" name="q" value="canada"`,
 		`<input type="hidden" name="sort" value="city">`,
 	} {

@@ -62,7 +62,7 @@ func TestActPageNamesTheHolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	confirm, _ := h.sup.ConfirmationLinks(rec.Signature)
-	if code, page := h.get(c, confirm); code != http.StatusOK || !strings.Contains(page, "Confirm your letter to the premier of British Columbia.") {
+	if code, page := h.get(c, confirm); code != http.StatusOK || !strings.Contains(page, "Once confirmed, it is delivered to the office of the premier of British Columbia.") {
 		t.Errorf("confirmation page: %d\n%s", code, page)
 	}
 	if code, page := h.follow(confirm); code != http.StatusOK || !strings.Contains(page, "delivered to the office of the premier of British Columbia.") {
