@@ -570,14 +570,7 @@ func (s *SQLite) CreateDueFollowUps(ctx context.Context, now time.Time) ([]campa
 		// suspect, has no follow-up yet and has not replied since.
 		rows, err := tx.QueryContext(ctx, `SELECT l.id, l.wave_id, l.target_id, l.sent_at FROM letters l
 			JOIN waves w ON w.id = l.wave_id JOIN targets t ON t.id = l.target_id
-			WHERE l.kind = 'wave' AND l.state = 'sent' AND l.sent_at <> ''
-			  AND w.state = 'started' AND w.follow_up_after > 0 AND w.follow_up_template <> ''
-			  AND t.do_not_contact = 0 AND t.suspect = 0
-			  AND NOT EXISTS (SELECT 1 FROM letters f WHERE f.wave_id = l.wave_id AND f.target_id = l.target_id
-			                  AND f.kind = 'follow-up')
-			  AND NOT EXISTS (SELECT 1 FROM replies r WHERE r.target_id = l.target_id AND r.kind = 'human'
-			                  AND r.status IN ('confirmed', 'pending') AND r.received_at >= l.sent_at)
-			ORDER BY l.wave_id, l.target_id`)
+			WHERE `+followUpPending+` ORDER BY l.wave_id, l.target_id`)
 		if err != nil {
 			return err
 		}

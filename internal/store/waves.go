@@ -255,3 +255,104 @@ func letterIDs(ctx context.Context, q queryer, query string, args ...any) ([]str
 	}
 	return out, rows.Err()
 }
+
+// WaveHistory implements Store.
+func (s *SQLite) WaveHistory(ctx context.Context, template string) (map[int64]campaign.History, error) {
+	out := map[int64]campaign.History{}
+	q := s.reader()
+	args := []any{template}
+	for _, st := range campaign.WrittenStates {
+		args = append(args, string(st))
+	}
+	// Each query names, per office, the first record that counts; the
+	// domain decides what they mean for a wave.
+	steps := []struct {
+		query string
+		args  []any
+		apply func(h *campaign.History, id int64, value string) error
+	}{
+		{`SELECT l.target_id, 0, l.id || ' ' || l.state FROM letters l JOIN waves w ON w.id = l.wave_id
+			WHERE l.target_id IS NOT NULL AND l.template = ? AND l.state IN (` + placeholders(len(campaign.WrittenStates)) + `)
+			  AND w.state <> 'cancelled' ORDER BY l.wave_id DESC, l.id`, args,
+			func(h *campaign.History, _ int64, v string) error {
+				id, state, _ := strings.Cut(v, " ")
+				h.Letter, h.LetterState = id, campaign.LetterState(state)
+				return nil
+			}},
+		{`SELECT target_id, id, response_date FROM campaigns
+			WHERE target_id IS NOT NULL AND response_date IS NOT NULL AND response_date <> '' ORDER BY id`, nil,
+			func(h *campaign.History, id int64, v string) error {
+				d, err := campaign.ParseDate(v)
+				h.ResponseCampaign, h.ResponseDate = id, d
+				return err
+			}},
+		{`SELECT target_id, id, outcome FROM campaigns WHERE target_id IS NOT NULL AND outcome <> '' ORDER BY id`, nil,
+			func(h *campaign.History, id int64, v string) error {
+				h.OutcomeCampaign, h.Outcome = id, campaign.Outcome(v)
+				return nil
+			}},
+		{`SELECT target_id, id, '' FROM replies WHERE target_id IS NOT NULL AND kind = 'human' AND status = 'confirmed'
+			UNION SELECT c.target_id, r.id, '' FROM reply_campaigns rc JOIN replies r ON r.id = rc.reply_id
+			JOIN campaigns c ON c.id = rc.campaign_id
+			WHERE c.target_id IS NOT NULL AND r.kind = 'human' AND r.status = 'confirmed' ORDER BY 2`, nil,
+			func(h *campaign.History, id int64, _ string) error {
+				h.ConfirmedReply = id
+				return nil
+			}},
+	}
+	for i, step := range steps {
+		rows, err := q.QueryContext(ctx, step.query, step.args...)
+		if err != nil {
+			return nil, fmt.Errorf("store: offices' history: %w", err)
+		}
+		seen := map[int64]bool{}
+		for rows.Next() {
+			var target, id int64
+			var v string
+			if err := rows.Scan(&target, &id, &v); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: offices' history: %w", err)
+			}
+			if seen[target] {
+				continue
+			}
+			seen[target] = true
+			h := out[target]
+			if err := step.apply(&h, id, v); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: offices' history (%d), office %d: %w", i, target, err)
+			}
+			out[target] = h
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("store: offices' history: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// followUpPending is the condition, on a letter l joined to its wave w and
+// target t, of a sent wave letter whose follow-up is still to be planned:
+// its wave asks for one, the office may be written to, has no follow-up
+// yet and has not replied since. CreateDueFollowUps plans those whose time
+// has come; FollowUpsDue counts them all.
+const followUpPending = `l.kind = 'wave' AND l.state = 'sent' AND l.sent_at <> ''
+	AND w.state = 'started' AND w.follow_up_after > 0 AND w.follow_up_template <> ''
+	AND t.do_not_contact = 0 AND t.suspect = 0
+	AND NOT EXISTS (SELECT 1 FROM letters f WHERE f.wave_id = l.wave_id AND f.target_id = l.target_id
+	                AND f.kind = 'follow-up')
+	AND NOT EXISTS (SELECT 1 FROM replies r WHERE r.target_id = l.target_id AND r.kind = 'human'
+	                AND r.status IN ('confirmed', 'pending') AND r.received_at >= l.sent_at)`
+
+// FollowUpsDue implements Store.
+func (s *SQLite) FollowUpsDue(ctx context.Context, waveID int64) (int, error) {
+	var n int
+	err := s.reader().QueryRowContext(ctx, `SELECT count(*) FROM letters l
+		JOIN waves w ON w.id = l.wave_id JOIN targets t ON t.id = l.target_id
+		WHERE l.wave_id = ? AND `+followUpPending, waveID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("store: follow-ups due in wave %d: %w", waveID, err)
+	}
+	return n, nil
+}
