@@ -127,7 +127,7 @@ func (h *harness) createWave(spec WaveSpec, now time.Time) (campaign.Wave, campa
 	if spec.Name == "" {
 		spec.Name = "test wave"
 	}
-	w, plan, err := CreateWave(context.Background(), h.st, h.comp.Templates, spec, now)
+	w, plan, err := CreateWave(context.Background(), h.st, h.comp, spec, now)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -487,7 +487,7 @@ func TestScheduledWaves(t *testing.T) {
 	}
 
 	at := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
-	w2, plan2 := h.createWave(WaveSpec{Name: "at", At: at}, now)
+	w2, plan2 := h.createWave(WaveSpec{Name: "at", At: at, IncludeContacted: true}, now)
 	if _, err := h.sched.StartWave(ctx, w2.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -500,7 +500,7 @@ func TestScheduledWaves(t *testing.T) {
 			t.Errorf("%s: send at %s, task due %s, want %s", l.ID, l.SendAt, info.NextProcessAt, at)
 		}
 	}
-	if _, _, err := CreateWave(ctx, h.st, h.comp.Templates, WaveSpec{Name: "past", At: now.Add(-time.Hour)}, now); err == nil {
+	if _, _, err := CreateWave(ctx, h.st, h.comp, WaveSpec{Name: "past", At: now.Add(-time.Hour)}, now); err == nil {
 		t.Error("a wave at a past time was created")
 	}
 }
@@ -703,7 +703,7 @@ func TestCreateWaveFollowUpChecks(t *testing.T) {
 		"negative time":           {Name: "b", FollowUpAfter: -time.Hour},
 		"unknown template":        {Name: "c", FollowUpAfter: time.Hour, FollowUpTemplate: "reminder"},
 	} {
-		if _, _, err := CreateWave(ctx, h.st, h.comp.Templates, spec, time.Now()); err == nil {
+		if _, _, err := CreateWave(ctx, h.st, h.comp, spec, time.Now()); err == nil {
 			t.Errorf("%s: wave created", name)
 		}
 	}
