@@ -38,12 +38,9 @@ func (s *SQLite) CreateWave(ctx context.Context, w campaign.Wave, letters []camp
 			if l.Template == "" {
 				l.Template = w.Template
 			}
-			if err := insertLetter(ctx, tx, l); err != nil {
-				return fmt.Errorf("letter %s: %w", l.ID, err)
-			}
 			out[i] = l
 		}
-		return nil
+		return insertLetters(ctx, tx, out)
 	})
 	if err != nil {
 		return w, nil, fmt.Errorf("store: create wave %q: %w", w.Name, err)
@@ -66,6 +63,42 @@ func insertLetter(ctx context.Context, tx queryer, l campaign.Letter) error {
 		}
 	}
 	return nil
+}
+
+// insertLetters stores new letters with their campaigns, many rows to a
+// statement: a wave of 100,000 letters is stored in seconds, where a
+// statement per row takes minutes.
+func insertLetters(ctx context.Context, tx queryer, ls []campaign.Letter) error {
+	const rowsPerInsert = 400 // 10 values a row, well under SQLite's limit of variables
+	for start := 0; start < len(ls); start += rowsPerInsert {
+		batch := ls[start:min(start+rowsPerInsert, len(ls))]
+		args := make([]any, 0, len(batch)*10)
+		var links []any
+		for _, l := range batch {
+			args = append(args, l.ID, string(l.Kind), nullID(l.WaveID), nullID(l.TargetID), l.Email, l.Template, string(l.State),
+				optTime(l.SendAt), l.InReplyTo, formatTime(l.UpdatedAt))
+			for _, cid := range l.CampaignIDs {
+				links = append(links, l.ID, cid)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO letters (id, kind, wave_id, target_id, email, template, state,
+			send_at, in_reply_to, updated_at) VALUES `+rows(len(batch), 10), args...); err != nil {
+			return fmt.Errorf("letters %s to %s: %w", batch[0].ID, batch[len(batch)-1].ID, err)
+		}
+		for i := 0; i < len(links); i += 2 * rowsPerInsert {
+			part := links[i:min(i+2*rowsPerInsert, len(links))]
+			if _, err := tx.ExecContext(ctx, `INSERT INTO letter_campaigns (letter_id, campaign_id) VALUES `+rows(len(part)/2, 2), part...); err != nil {
+				return fmt.Errorf("campaigns of letters %s to %s: %w", batch[0].ID, batch[len(batch)-1].ID, err)
+			}
+		}
+	}
+	return nil
+}
+
+// rows is n groups of cols placeholders: "(?, ?), (?, ?)".
+func rows(n, cols int) string {
+	row := "(" + placeholders(cols) + ")"
+	return strings.Repeat(row+", ", n-1) + row
 }
 
 // Wave implements Store.
