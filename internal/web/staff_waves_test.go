@@ -209,7 +209,7 @@ func TestWavePageForPeople(t *testing.T) {
 		t.Fatal(err)
 	}
 	page := string(h.getPage(t, s.c, "/waves/1", http.StatusOK))
-	for _, want := range []string{"Montreal, Canada", "Milano, Italy", "Perth, Australia",
+	for _, want := range []string{">Montreal</a>, Canada", ">Milano</a>, Italy", ">Perth</a>, Australia",
 		"550 5.1.1 &lt;mayor@montreal.example&gt;: no such user", "Uncertain letters", "connection lost after DATA",
 		`aria-label="Letters done"`, `role="status"`} {
 		if !strings.Contains(page, want) {
