@@ -71,6 +71,8 @@ corpus:
 bench: deps
 	@echo "== wave pipeline: 20,000 letters through Redis, SMTP and the store, vs go-mail alone =="
 	$(GO) test -run '^$$' -bench 'WavePipeline' -benchtime 1x ./internal/queue/
+	@echo "== creating a wave of 100,000 letters, each rendered first (wall and processor time) =="
+	$(GO) test -run '^$$' -bench 'CreateWave100k' -benchtime 1x ./internal/queue/
 	@echo "== SMTP delivery through the connection pool, vs one go-mail client =="
 	$(GO) test -run '^$$' -bench 'Send' -benchtime 2s ./internal/mailer/
 	@echo "== replies: 10,000 messages in Dovecot fetched, classified, matched and stored, vs go-imap fetching alone =="

@@ -196,7 +196,15 @@ func (a *app) addStaff(ctx context.Context, ws *web.Server) error {
 	if err != nil {
 		return err
 	}
-	return ws.WithStaff(&web.Staff{Store: st, Auth: auth.NewService(st), Scheduler: sched, Composer: comp})
+	staff := &web.Staff{Store: st, Auth: auth.NewService(st), Scheduler: sched, Composer: comp}
+	// The server sends only staff's test copies itself; without a mail
+	// server it offers none.
+	if m, err := a.mailer(); err == nil {
+		staff.Mailer = m
+	} else {
+		a.log().Warn("no test copies of waves' letters from the web", "err", err)
+	}
+	return ws.WithStaff(staff)
 }
 
 // batcher wires the batcher of supporters' letters; done closes its Redis

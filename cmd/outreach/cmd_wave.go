@@ -16,6 +16,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/outreach-campaign/outreach/internal/campaign"
+	"github.com/outreach-campaign/outreach/internal/mailer"
 	"github.com/outreach-campaign/outreach/internal/queue"
 	"github.com/outreach-campaign/outreach/internal/store"
 )
@@ -29,7 +30,7 @@ selected campaigns, in the office's language, naming all its partners. Letters
 are queued in Redis and sent by workers ("outreach worker" or "outreach run").`,
 	}
 	cmd.AddCommand(a.waveCreateCommand(), a.waveStartCommand(), a.waveStatusCommand(),
-		a.waveListCommand(), a.waveCancelCommand())
+		a.waveListCommand(), a.waveCancelCommand(), a.waveTestCommand())
 	return cmd
 }
 
@@ -41,11 +42,20 @@ func (a *app) waveCreateCommand() *cobra.Command {
 		start     bool
 	)
 	cmd := &cobra.Command{
-		Use:   "create --name NAME [--country C]... [--campaign ID]... [--template appeal] [--at TIME | --local-time HH:MM] [--follow-up-after 21d [--follow-up-template follow-up]] [--start]",
+		Use:   "create --name NAME [--country C]... [--campaign ID]... [--template appeal] [--at TIME | --local-time HH:MM] [--follow-up-after 21d [--follow-up-template follow-up]] [--include-contacted] [--include-replied] [--start]",
 		Short: "Plan a wave: one letter per office of the selected campaigns",
 		Long: `Plan a wave: one letter per office of the selected campaigns (all campaigns
 when neither --country nor --campaign is given). Offices marked do-not-contact
-and campaigns without an office address are left out and listed.
+and campaigns without an office address are left out and listed; so are
+offices already written this letter (planned, queued, sending, sent or
+uncertain in a wave not cancelled) unless --include-contacted, and offices
+that have answered (a campaign with a response date or an outcome, or a
+confirmed reply) unless --include-replied.
+
+--template names a wave letter: appeal, follow-up, or a template that declares
+itself one with {{define "kind"}}wave{{end}}. Every letter is rendered before
+the wave is stored: one that cannot be written refuses the wave, naming the
+office and the template's error.
 
 --at TIME sends the whole wave at that time (RFC 3339, such as
 2026-12-01T09:00:00+01:00, or "2026-12-01 09:00" in this machine's zone);
@@ -90,7 +100,7 @@ stops it, an auto-reply does not. The scheduler sends it when due.
 			if err != nil {
 				return err
 			}
-			w, plan, err := queue.CreateWave(ctx, st, comp.Templates, spec, time.Now())
+			w, plan, err := queue.CreateWave(ctx, st, comp, spec, time.Now())
 			if err != nil {
 				if errors.Is(err, campaign.ErrEmptyWave) {
 					printSkipped(a, plan.Skipped)
@@ -103,6 +113,9 @@ stops it, an auto-reply does not. The scheduler sends it when due.
 			}
 			fmt.Fprintf(a.stdout, "wave %d %q: %d letters planned for %d campaigns\n", w.ID, w.Name, len(plan.Letters), campaigns)
 			printSkipped(a, plan.Skipped)
+			for _, warn := range plan.Warnings {
+				fmt.Fprintf(a.stdout, "  warning: %s\n", warn)
+			}
 			if !start {
 				fmt.Fprintf(a.stdout, "start it with: outreach wave start %d\n", w.ID)
 				return nil
@@ -118,6 +131,8 @@ stops it, an auto-reply does not. The scheduler sends it when due.
 	cmd.Flags().StringVar(&local, "local-time", "", "send each letter at HH:MM in its office's time zone, next working day")
 	cmd.Flags().StringVar(&followUp, "follow-up-after", "", "send offices that have not replied one follow-up after this long (21d, 2w, 36h)")
 	cmd.Flags().StringVar(&spec.FollowUpTemplate, "follow-up-template", "", "the follow-up's template (default follow-up)")
+	cmd.Flags().BoolVar(&spec.IncludeContacted, "include-contacted", false, "also write to offices already written this letter")
+	cmd.Flags().BoolVar(&spec.IncludeReplied, "include-replied", false, "also write to offices that have answered")
 	cmd.Flags().BoolVar(&start, "start", false, "start the wave now")
 	return cmd
 }
@@ -194,7 +209,9 @@ func (a *app) waveStatusCommand() *cobra.Command {
 		Use:   "status ID [--wait] [--json]",
 		Short: "Count a wave's letters by state; --wait shows progress until it is done",
 		Long: `Count a wave's letters by state: planned, queued, sending, sent, failed,
-uncertain, bounced (and cancelled). --wait shows a progress bar until every
+uncertain, bounced (and cancelled). A started wave is done once none of its
+letters is planned, queued or sending and none of its follow-ups is still to
+come; failed if by then none was sent. --wait shows a progress bar until every
 letter has reached a final state (sent, failed, uncertain, bounced or
 cancelled), then prints the counts.`,
 		Args: exactArgs(1, "ID"),
@@ -208,31 +225,35 @@ cancelled), then prints the counts.`,
 			if err != nil {
 				return err
 			}
-			w, err := st.Wave(ctx, id)
-			if err != nil {
-				return err
-			}
-			counts, err := st.LetterCounts(ctx, id)
+			w, err := queue.Status(ctx, st, id)
 			if err != nil {
 				return err
 			}
 			if wait {
-				if counts, err = a.waitForWave(ctx, st, id, counts); err != nil {
+				if _, err = a.waitForWave(ctx, st, id, w.Counts); err != nil {
+					return err
+				}
+				if w, err = queue.Status(ctx, st, id); err != nil {
 					return err
 				}
 			}
 			if asJSON {
-				out := map[string]any{"id": w.ID, "name": w.Name, "state": w.State, "counts": countsMap(counts)}
+				out := map[string]any{"id": w.ID, "name": w.Name, "state": w.State, "counts": countsMap(w.Counts),
+					"follow_ups_due": w.FollowUpsDue}
 				enc := json.NewEncoder(a.stdout)
 				enc.SetIndent("", "  ")
 				return enc.Encode(out)
 			}
 			fmt.Fprintf(a.stdout, "wave %d %q (%s)\n", w.ID, w.Name, w.State)
 			if w.FollowUpAfter > 0 {
-				fmt.Fprintf(a.stdout, "  follow-up %s after each letter, template %s\n", days(w.FollowUpAfter), w.FollowUpTemplate)
+				fmt.Fprintf(a.stdout, "  follow-up %s after each letter, template %s", days(w.FollowUpAfter), w.FollowUpTemplate)
+				if w.FollowUpsDue > 0 {
+					fmt.Fprintf(a.stdout, "; %d still to come", w.FollowUpsDue)
+				}
+				fmt.Fprintln(a.stdout)
 			}
 			for _, s := range campaign.LetterStates {
-				fmt.Fprintf(a.stdout, "  %-10s %d\n", s, counts[s])
+				fmt.Fprintf(a.stdout, "  %-10s %d\n", s, w.Counts[s])
 			}
 			return nil
 		},
@@ -316,21 +337,17 @@ func (a *app) waveListCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ws, err := st.Waves(ctx)
+			ws, err := queue.Statuses(ctx, st)
 			if err != nil {
 				return err
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tNAME\tSTATE\tCREATED\tLETTERS")
 			for _, w := range ws {
-				counts, err := st.LetterCounts(ctx, w.ID)
-				if err != nil {
-					return err
-				}
 				var parts []string
 				for _, s := range campaign.LetterStates {
-					if counts[s] > 0 {
-						parts = append(parts, fmt.Sprintf("%s %d", s, counts[s]))
+					if w.Counts[s] > 0 {
+						parts = append(parts, fmt.Sprintf("%s %d", s, w.Counts[s]))
 					}
 				}
 				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", w.ID, w.Name, w.State, w.CreatedAt.Local().Format("2006-01-02 15:04"), strings.Join(parts, ", "))
@@ -362,6 +379,60 @@ func (a *app) waveCancelCommand() *cobra.Command {
 			return nil
 		},
 	}
+}
+
+func (a *app) waveTestCommand() *cobra.Command {
+	var to, letterID string
+	cmd := &cobra.Command{
+		Use:   "test ID --to ADDRESS [--letter LETTERID]",
+		Short: "Send a staff member a test copy of a letter of the wave",
+		Long: `Send a test copy of one letter of the wave (its first, or --letter) to a staff
+account's address, written as the office will get it, with "[TEST]" before its
+subject. It goes straight to the SMTP server, not through the queue, and
+changes nothing of the wave: no letter changes state, no campaign gets a date.`,
+		Args: exactArgs(1, "ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			id, err := waveID(args[0])
+			if err != nil {
+				return err
+			}
+			if to == "" {
+				return usagef("--to is required: the staff account's address to send the test to")
+			}
+			st, err := a.store(ctx)
+			if err != nil {
+				return err
+			}
+			comp, err := a.composer(ctx)
+			if err != nil {
+				return err
+			}
+			m, err := a.mailer()
+			if err != nil {
+				return err
+			}
+			defer m.Close()
+			l, err := queue.SendTest(ctx, st, comp, m, id, letterID, to, time.Now())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "test copy of %s (to %s) sent to %s\n", l.ID, l.Email, to)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&to, "to", "", "a staff account's address (required)")
+	cmd.Flags().StringVar(&letterID, "letter", "", "the letter to copy (default: the wave's first)")
+	return cmd
+}
+
+// mailer connects to the configured SMTP server, for mail sent outside the
+// queue (a test copy).
+func (a *app) mailer() (*mailer.Mailer, error) {
+	s := a.cfg.SMTP
+	return mailer.New(mailer.Config{
+		Host: s.Host, Port: s.Port, TLS: s.TLS, Username: s.Username, Password: s.Password.Value(), Timeout: s.Timeout,
+	})
 }
 
 // days writes a delay in days when it is a whole number of them.

@@ -46,7 +46,7 @@ func newWorkerFixture(t *testing.T, shutdownTimeout string) *workerFixture {
 	f.c.env = append(f.c.env, "OUTREACH_SENDING_CONCURRENCY=4", "OUTREACH_SENDING_SHUTDOWN_TIMEOUT="+shutdownTimeout)
 	f.c.ok("import", "cities", citiesCSV)
 	f.c.ok("import", "contacts", contactsCSV)
-	f.c.ok("wave", "create", "--name", "everyone", "--start") // 64 offices
+	f.c.ok("wave", "create", "--name", "everyone", "--include-replied", "--start") // 64 offices
 	st, err := store.OpenSQLite(context.Background(), filepath.Join(f.c.dir, "outreach.db"))
 	if err != nil {
 		t.Fatal(err)

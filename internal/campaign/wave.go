@@ -18,7 +18,32 @@ const (
 	WaveStarted WaveState = "started"
 	// WaveCancelled: letters not yet sent will not be sent.
 	WaveCancelled WaveState = "cancelled"
+	// WaveDone and WaveFailed are never stored: a started wave is read as
+	// done, or failed, from its letters' states (see Progress).
+	WaveDone   WaveState = "done"
+	WaveFailed WaveState = "failed"
 )
+
+// Progress is the state staff see of w, whose letters are counted by state
+// and followUpsDue of whose sent letters still wait for their follow-up. A
+// started wave is done when none of its letters is planned, queued or
+// sending and no follow-up is still due; failed, at that point, when none
+// of its letters was sent (an uncertain letter is final but not sent). Other
+// waves are in their stored state.
+func (w Wave) Progress(counts map[LetterState]int, followUpsDue int) WaveState {
+	if w.State != WaveStarted || followUpsDue > 0 {
+		return w.State
+	}
+	for s, n := range counts {
+		if n > 0 && !s.Final() {
+			return w.State
+		}
+	}
+	if counts[Sent]+counts[Bounced] == 0 {
+		return WaveFailed
+	}
+	return WaveDone
+}
 
 // Wave is one mailing to many targets, triggered by staff.
 type Wave struct {
@@ -169,10 +194,66 @@ type Skipped struct {
 }
 
 // Plan is what a new wave would send: one letter per target, and what it
-// leaves out.
+// leaves out; Warnings say what staff chose to put back in.
 type Plan struct {
-	Letters []Letter
-	Skipped []Skipped
+	Letters  []Letter
+	Skipped  []Skipped
+	Warnings []string
+}
+
+// WrittenStates are the states of a letter that is on its way to its office
+// or gone: an office with such a letter of a wave's template, in a wave not
+// cancelled, has been written that letter.
+var WrittenStates = []LetterState{Planned, Queued, Sending, Sent, Uncertain}
+
+// History is what a new wave needs to know of an office's past.
+type History struct {
+	// Letter is a letter of the wave's template to the office, in one of
+	// WrittenStates in a wave not cancelled ("" for none), and its state.
+	Letter      string
+	LetterState LetterState
+	// ResponseCampaign is a campaign of the office that has a response
+	// date (recorded in the table or from a reply), ResponseDate that date.
+	ResponseCampaign int64
+	ResponseDate     Date
+	// OutcomeCampaign is a campaign of the office that has an outcome.
+	OutcomeCampaign int64
+	Outcome         Outcome
+	// ConfirmedReply is a person's reply from the office, or to one of its
+	// campaigns, that staff or the matcher confirmed (0 for none).
+	ConfirmedReply int64
+}
+
+// Written says why the office counts as already written the wave's letter,
+// or "" when it does not.
+func (h History) Written() string {
+	if h.Letter == "" {
+		return ""
+	}
+	return fmt.Sprintf("already written this letter (%s, %s)", h.Letter, h.LetterState)
+}
+
+// Replied says why the office counts as having answered, or "" when it
+// does not.
+func (h History) Replied() string {
+	switch {
+	case h.ResponseCampaign != 0:
+		return fmt.Sprintf("replied (campaign %d has a response date, %s)", h.ResponseCampaign, h.ResponseDate)
+	case h.ConfirmedReply != 0:
+		return fmt.Sprintf("replied (reply %d confirmed)", h.ConfirmedReply)
+	case h.OutcomeCampaign != 0:
+		return fmt.Sprintf("replied (campaign %d has the outcome %s)", h.OutcomeCampaign, h.Outcome)
+	}
+	return ""
+}
+
+// PlanOptions are staff's choices about whom a wave leaves out.
+type PlanOptions struct {
+	// History is each office's past, by target id.
+	History map[int64]History
+	// IncludeContacted puts back offices already written the wave's
+	// letter; IncludeReplied offices that have answered.
+	IncludeContacted, IncludeReplied bool
 }
 
 // ErrEmptyWave is returned when a selection has no target to write to.
@@ -180,10 +261,13 @@ var ErrEmptyWave = errors.New("the selection has no office to write to")
 
 // PlanWave groups the selected campaigns by target, one letter each, in
 // target order. Targets marked do-not-contact and campaigns without an
-// office address are left out and listed in Skipped. The letters' send
+// office address are left out and listed in Skipped; so are, unless opt
+// puts them back, offices already written the wave's letter and offices
+// that have answered (a warning counts those put back). The letters' send
 // times follow the wave's At or LocalTime, from now.
-func PlanWave(w Wave, cs []Campaign, targets map[string]Target, now time.Time) (Plan, error) {
+func PlanWave(w Wave, cs []Campaign, targets map[string]Target, opt PlanOptions, now time.Time) (Plan, error) {
 	var p Plan
+	var includedWritten, includedReplied int
 	byTarget := map[string][]int64{}
 	var order []string
 	for _, c := range cs {
@@ -207,6 +291,22 @@ func PlanWave(w Wave, cs []Campaign, targets map[string]Target, now time.Time) (
 			p.Skipped = append(p.Skipped, Skipped{CampaignIDs: byTarget[key], Email: t.Email, City: t.City, Reason: "do-not-contact"})
 			continue
 		}
+		h := opt.History[t.ID]
+		written, replied := h.Written(), h.Replied()
+		switch {
+		case replied != "" && !opt.IncludeReplied:
+			p.Skipped = append(p.Skipped, Skipped{CampaignIDs: byTarget[key], Email: t.Email, City: t.City, Reason: replied})
+			continue
+		case written != "" && !opt.IncludeContacted:
+			p.Skipped = append(p.Skipped, Skipped{CampaignIDs: byTarget[key], Email: t.Email, City: t.City, Reason: written})
+			continue
+		}
+		if replied != "" {
+			includedReplied++
+		}
+		if written != "" {
+			includedWritten++
+		}
 		sendAt, err := w.SendTime(t, now)
 		if err != nil {
 			return p, err
@@ -216,10 +316,30 @@ func PlanWave(w Wave, cs []Campaign, targets map[string]Target, now time.Time) (
 			State: Planned, CampaignIDs: byTarget[key], SendAt: sendAt, Email: t.Email,
 		})
 	}
+	if includedWritten > 0 {
+		p.Warnings = append(p.Warnings, fmt.Sprintf("%s already written this letter %s included", offices(includedWritten), isAre(includedWritten)))
+	}
+	if includedReplied > 0 {
+		p.Warnings = append(p.Warnings, fmt.Sprintf("%s that replied %s included", offices(includedReplied), isAre(includedReplied)))
+	}
 	if len(p.Letters) == 0 {
 		return p, ErrEmptyWave
 	}
 	return p, nil
+}
+
+func offices(n int) string {
+	if n == 1 {
+		return "1 office"
+	}
+	return fmt.Sprintf("%d offices", n)
+}
+
+func isAre(n int) string {
+	if n == 1 {
+		return "is"
+	}
+	return "are"
 }
 
 // SendTime is when the wave's letter to t goes: the wave's At, or its

@@ -33,6 +33,11 @@ type Letter struct {
 	Date      time.Time
 	InReplyTo string
 	Boundary  string
+	// To, when not empty, sends the message to this address instead of the
+	// office's, with no display name: a staff member's test copy.
+	To string
+	// SubjectPrefix is put before the rendered subject ("[TEST] ").
+	SubjectPrefix string
 }
 
 // Compose renders l in its language and builds its message.
@@ -46,20 +51,24 @@ func (c *Composer) Compose(l Letter) (*mail.Msg, Rendered, error) {
 	if err != nil {
 		return nil, r, err
 	}
+	r.Subject = l.SubjectPrefix + r.Subject
 	replyTo := c.ReplyTo
 	if replyTo != "" && c.ReplyToken {
 		if replyTo, err = c.Signer.PlusAddress(replyTo, l.ID); err != nil {
 			return nil, r, err
 		}
 	}
-	toName := l.Target.Mayor
-	if toName == "" {
-		toName = l.Target.Office
+	to := Address{Name: l.Target.Mayor, Email: l.Target.Email}
+	if to.Name == "" {
+		to.Name = l.Target.Office
+	}
+	if l.To != "" {
+		to = Address{Email: l.To}
 	}
 	m, err := c.Signer.Compose(Envelope{
 		LetterID:  l.ID,
 		From:      Address{Name: c.Org.Name, Email: c.Org.Address},
-		To:        Address{Name: toName, Email: l.Target.Email},
+		To:        to,
 		ReplyTo:   replyTo,
 		Date:      l.Date,
 		InReplyTo: l.InReplyTo,
@@ -69,4 +78,26 @@ func (c *Composer) Compose(l Letter) (*mail.Msg, Rendered, error) {
 		return nil, r, fmt.Errorf("letter: compose %s: %w", l.ID, err)
 	}
 	return m, r, nil
+}
+
+// Check renders l and checks the values its headers would carry, without
+// building the message: what a wave asks of each of its letters before it
+// is stored. It fails where Compose would.
+func (c *Composer) Check(l Letter) error {
+	lang := l.Lang
+	if lang == "" {
+		lang = l.Target.Language
+	}
+	r, err := c.Templates.Render(l.Template, lang, NewData(c.Org, l.Target, l.Campaigns, l.ID, lang))
+	if err != nil {
+		return err
+	}
+	for _, h := range []struct{ name, value string }{
+		{"Subject", r.Subject}, {"To name", l.Target.Mayor}, {"To name", l.Target.Office}, {"To", l.Target.Email},
+	} {
+		if err := campaign.CheckHeaderText(h.value); err != nil {
+			return fmt.Errorf("letter %s: %s: %w", l.ID, h.name, err)
+		}
+	}
+	return nil
 }

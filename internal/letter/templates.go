@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -21,15 +22,25 @@ import (
 // Parts every template file must define.
 var requiredParts = []string{"subject", "text", "html"}
 
+// KindWave is the kind a template declares, with a {{define "kind"}}wave{{end}}
+// block, to say it is a letter a wave may send to the offices (the appeal,
+// the follow-up). Other letters (a supporter's confirmation mail, a
+// supporter's letter, a digest) are written for one person or one batch and
+// would fail, or make no sense, in a wave.
+const KindWave = "wave"
+
 // Templates holds every letter template, parsed and checked.
 type Templates struct {
 	sets map[string]*templateSet // key: NAME.LANG
+	// kinds is the kind each letter name declares ("" when none does).
+	kinds map[string]string
 }
 
 type templateSet struct {
 	file string // where it came from, for error messages
 	text *texttemplate.Template
 	html *htmltemplate.Template
+	kind string // what its "kind" block says, "" without one
 }
 
 // Rendered is a letter filled in: its subject and both parts.
@@ -73,7 +84,8 @@ func LoadTemplates(base fs.FS, overrideDir string) (*Templates, error) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	t := &Templates{sets: map[string]*templateSet{}}
+	t := &Templates{sets: map[string]*templateSet{}, kinds: map[string]string{}}
+	kindFrom := map[string]string{} // letter name: the file that declared its kind
 	for _, name := range names {
 		key := strings.TrimSuffix(name, ".tmpl")
 		if strings.Count(key, ".") != 1 {
@@ -88,9 +100,24 @@ func LoadTemplates(base fs.FS, overrideDir string) (*Templates, error) {
 			return nil, err
 		}
 		t.sets[key] = set
+		// A file that declares no kind takes its letter's (an override of
+		// one language need not repeat it); two files that declare
+		// different kinds are a mistake.
+		if set.kind == "" {
+			continue
+		}
+		letterName, _, _ := strings.Cut(key, ".")
+		if k, ok := t.kinds[letterName]; ok && k != set.kind {
+			return nil, fmt.Errorf("letter: template %s declares kind %q, but %s declares %q: every language of a letter is of one kind",
+				sources[name], set.kind, kindFrom[letterName], k)
+		}
+		t.kinds[letterName], kindFrom[letterName] = set.kind, sources[name]
 	}
 	return t, nil
 }
+
+// kindPattern is what a "kind" block may say: one lower-case word.
+var kindPattern = regexp.MustCompile(`^[a-z][a-z-]*$`)
 
 func parseSet(file, body string) (*templateSet, error) {
 	lang := ""
@@ -111,7 +138,18 @@ func parseSet(file, body string) (*templateSet, error) {
 			return nil, fmt.Errorf("letter: template %s: no %q part ({{define %q}} ... {{end}})", file, part, part)
 		}
 	}
-	return &templateSet{file: file, text: tt, html: ht}, nil
+	set := &templateSet{file: file, text: tt, html: ht}
+	if kt := tt.Lookup("kind"); kt != nil {
+		var b bytes.Buffer
+		if err := kt.Execute(&b, nil); err != nil {
+			return nil, fmt.Errorf("letter: template %s: the \"kind\" part must be a plain word such as %q: %w", file, KindWave, err)
+		}
+		set.kind = strings.TrimSpace(b.String())
+		if !kindPattern.MatchString(set.kind) {
+			return nil, fmt.Errorf("letter: template %s: kind %q is not one lower-case word such as %q", file, set.kind, KindWave)
+		}
+	}
+	return set, nil
 }
 
 // ErrNoTemplate is returned (wrapped) when no template exists for a letter
@@ -134,6 +172,24 @@ func (t *Templates) Names() []string {
 		}
 	}
 	sort.Strings(out)
+	return out
+}
+
+// Kind is the kind letter name declares ({{define "kind"}}...{{end}}), or ""
+// when none of its files declares one.
+func (t *Templates) Kind(name string) string { return t.kinds[name] }
+
+// IsWaveLetter reports whether name is a letter a wave may send.
+func (t *Templates) IsWaveLetter(name string) bool { return t.kinds[name] == KindWave }
+
+// WaveLetters returns the names of the letters a wave may send, sorted.
+func (t *Templates) WaveLetters() []string {
+	var out []string
+	for _, n := range t.Names() {
+		if t.IsWaveLetter(n) {
+			out = append(out, n)
+		}
+	}
 	return out
 }
 

@@ -37,7 +37,7 @@ func BenchmarkWavePipeline(b *testing.B) {
 
 	h.worker(benchConnections, nil)
 	start := time.Now()
-	w, plan, err := CreateWave(ctx, h.st, h.comp.Templates, WaveSpec{Name: "bench"}, start)
+	w, plan, err := CreateWave(ctx, h.st, h.comp, WaveSpec{Name: "bench"}, start)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -127,7 +127,7 @@ func (h *harness) createWave(spec WaveSpec, now time.Time) (campaign.Wave, campa
 	if spec.Name == "" {
 		spec.Name = "test wave"
 	}
-	w, plan, err := CreateWave(context.Background(), h.st, h.comp.Templates, spec, now)
+	w, plan, err := CreateWave(context.Background(), h.st, h.comp, spec, now)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -476,6 +476,12 @@ func TestWaveSendTimes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	signer, err := letter.NewSigner([]byte("queue-test-secret-0123456789"), "outreach.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	comp := &letter.Composer{Templates: tpl, Signer: signer,
+		Org: letter.Organisation{Name: "Sister City Campaign", Address: "campaign@outreach.example"}}
 	zone := func(name string) *time.Location { l, _ := time.LoadLocation(name); return l }
 	wantLocal := map[string]time.Time{
 		"montreal@mayor.example":  time.Date(2026, 11, 30, 9, 0, 0, 0, zone("America/Toronto")),   // Monday: Friday 09:00 has passed
@@ -483,7 +489,7 @@ func TestWaveSendTimes(t *testing.T) {
 		"rome@mayor.example":      time.Date(2026, 11, 30, 9, 0, 0, 0, zone("Europe/Rome")),       // Monday
 		"vancouver@mayor.example": time.Date(2026, 11, 27, 9, 0, 0, 0, zone("America/Vancouver")), // today: 09:00 is still ahead
 	}
-	_, plan, err := CreateWave(ctx, st, tpl, WaveSpec{Name: "local", LocalTime: "09:00"}, now)
+	_, plan, err := CreateWave(ctx, st, comp, WaveSpec{Name: "local", LocalTime: "09:00"}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -496,7 +502,7 @@ func TestWaveSendTimes(t *testing.T) {
 		}
 	}
 	at := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
-	_, plan, err = CreateWave(ctx, st, tpl, WaveSpec{Name: "at", At: at}, now)
+	_, plan, err = CreateWave(ctx, st, comp, WaveSpec{Name: "at", At: at}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -505,7 +511,7 @@ func TestWaveSendTimes(t *testing.T) {
 			t.Errorf("%s: send at %s, want %s", l.ID, l.SendAt, at)
 		}
 	}
-	if _, _, err := CreateWave(ctx, st, tpl, WaveSpec{Name: "past", At: now.Add(-time.Hour)}, now); err == nil {
+	if _, _, err := CreateWave(ctx, st, comp, WaveSpec{Name: "past", At: now.Add(-time.Hour)}, now); err == nil {
 		t.Error("a wave at a past time was created")
 	}
 }
@@ -554,7 +560,7 @@ func TestScheduledWaves(t *testing.T) {
 	}
 
 	at := now.Add(50 * time.Hour).Truncate(time.Second)
-	w2, plan2 := h.createWave(WaveSpec{Name: "at", At: at}, now)
+	w2, plan2 := h.createWave(WaveSpec{Name: "at", At: at, IncludeContacted: true}, now)
 	if _, err := h.sched.StartWave(ctx, w2.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -767,7 +773,7 @@ func TestCreateWaveFollowUpChecks(t *testing.T) {
 		"negative time":           {Name: "b", FollowUpAfter: -time.Hour},
 		"unknown template":        {Name: "c", FollowUpAfter: time.Hour, FollowUpTemplate: "reminder"},
 	} {
-		if _, _, err := CreateWave(ctx, h.st, h.comp.Templates, spec, time.Now()); err == nil {
+		if _, _, err := CreateWave(ctx, h.st, h.comp, spec, time.Now()); err == nil {
 			t.Errorf("%s: wave created", name)
 		}
 	}

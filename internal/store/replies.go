@@ -577,41 +577,62 @@ func (s *SQLite) SentLetters(ctx context.Context, targetID int64) ([]campaign.Le
 	return ls, nil
 }
 
+// followUpCandidate is a sent wave letter whose follow-up is still to be
+// planned.
+type followUpCandidate struct {
+	id             string
+	waveID, target int64
+	sentAt         string
+}
+
+// pendingFollowUps lists the letters whose follow-up is still to be
+// planned (followUpPending, and narrowed by where when not empty), less
+// those whose office has since sent a reply that holds follow-ups back by
+// the domain's rule (campaign.Reply.HoldsFollowUp). CreateDueFollowUps
+// plans those whose time has come; FollowUpsDue counts them all.
+func pendingFollowUps(ctx context.Context, q queryer, where string, args ...any) ([]followUpCandidate, error) {
+	if where != "" {
+		where = " AND " + where
+	}
+	rows, err := q.QueryContext(ctx, `SELECT l.id, l.wave_id, l.target_id, l.sent_at FROM letters l
+		JOIN waves w ON w.id = l.wave_id JOIN targets t ON t.id = l.target_id
+		WHERE `+followUpPending+where+` ORDER BY l.wave_id, l.target_id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	var cands []followUpCandidate
+	for rows.Next() {
+		var c followUpCandidate
+		if err := rows.Scan(&c.id, &c.waveID, &c.target, &c.sentAt); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		cands = append(cands, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := cands[:0]
+	for _, c := range cands {
+		rs, err := queryReplies(ctx, q, "SELECT "+replyColumns+` FROM replies r
+			WHERE r.target_id = ? AND r.received_at >= ?`, c.target, c.sentAt)
+		if err != nil {
+			return nil, fmt.Errorf("replies of office %d: %w", c.target, err)
+		}
+		if !slices.ContainsFunc(rs, campaign.Reply.HoldsFollowUp) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
 // CreateDueFollowUps implements ReplyStore.
 func (s *SQLite) CreateDueFollowUps(ctx context.Context, now time.Time) ([]campaign.Letter, error) {
 	var out []campaign.Letter
 	err := s.inTx(ctx, func(tx queryer) error {
-		// A follow-up is due for a sent wave letter of a started wave that
-		// asks for one, to an office that is neither do-not-contact nor
-		// suspect, has no follow-up yet and has not replied since (the
-		// replies are weighed below, by the domain's rule).
-		rows, err := tx.QueryContext(ctx, `SELECT l.id, l.wave_id, l.target_id, l.sent_at FROM letters l
-			JOIN waves w ON w.id = l.wave_id JOIN targets t ON t.id = l.target_id
-			WHERE l.kind = 'wave' AND l.state = 'sent' AND l.sent_at <> ''
-			  AND w.state = 'started' AND w.follow_up_after > 0 AND w.follow_up_template <> ''
-			  AND t.do_not_contact = 0 AND t.suspect = 0
-			  AND NOT EXISTS (SELECT 1 FROM letters f WHERE f.wave_id = l.wave_id AND f.target_id = l.target_id
-			                  AND f.kind = 'follow-up')
-			ORDER BY l.wave_id, l.target_id`)
+		cands, err := pendingFollowUps(ctx, tx, "")
 		if err != nil {
-			return err
-		}
-		type candidate struct {
-			id             string
-			waveID, target int64
-			sentAt         string
-		}
-		var cands []candidate
-		for rows.Next() {
-			var c candidate
-			if err := rows.Scan(&c.id, &c.waveID, &c.target, &c.sentAt); err != nil {
-				rows.Close()
-				return err
-			}
-			cands = append(cands, c)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		waves := map[int64]campaign.Wave{}
@@ -630,14 +651,6 @@ func (s *SQLite) CreateDueFollowUps(ctx context.Context, now time.Time) ([]campa
 				waves[c.waveID] = w
 			}
 			if now.Before(sentAt.Add(w.FollowUpAfter)) {
-				continue
-			}
-			rs, err := queryReplies(ctx, tx, "SELECT "+replyColumns+` FROM replies r
-				WHERE r.target_id = ? AND r.received_at >= ?`, c.target, c.sentAt)
-			if err != nil {
-				return fmt.Errorf("replies of office %d: %w", c.target, err)
-			}
-			if slices.ContainsFunc(rs, campaign.Reply.HoldsFollowUp) {
 				continue
 			}
 			first, err := letterByID(ctx, tx, c.id)

@@ -59,6 +59,14 @@ type Store interface {
 	CancelWave(ctx context.Context, id int64) (int, error)
 	// LetterCounts counts a wave's letters by state.
 	LetterCounts(ctx context.Context, waveID int64) (map[campaign.LetterState]int, error)
+	// WaveHistory tells, per office (by target id), what a new wave of
+	// template must know of its past: a letter of that template in one of
+	// campaign.WrittenStates in a wave not cancelled, a campaign with a
+	// response date or an outcome, a confirmed person's reply.
+	WaveHistory(ctx context.Context, template string) (map[int64]campaign.History, error)
+	// FollowUpsDue counts the sent letters of a wave whose follow-up is
+	// still to come (the wave asks for one and the office has not replied).
+	FollowUpsDue(ctx context.Context, waveID int64) (int, error)
 
 	// Letter returns one letter with its campaigns.
 	Letter(ctx context.Context, id string) (campaign.Letter, error)

@@ -38,12 +38,9 @@ func (s *SQLite) CreateWave(ctx context.Context, w campaign.Wave, letters []camp
 			if l.Template == "" {
 				l.Template = w.Template
 			}
-			if err := insertLetter(ctx, tx, l); err != nil {
-				return fmt.Errorf("letter %s: %w", l.ID, err)
-			}
 			out[i] = l
 		}
-		return nil
+		return insertLetters(ctx, tx, out)
 	})
 	if err != nil {
 		return w, nil, fmt.Errorf("store: create wave %q: %w", w.Name, err)
@@ -66,6 +63,42 @@ func insertLetter(ctx context.Context, tx queryer, l campaign.Letter) error {
 		}
 	}
 	return nil
+}
+
+// insertLetters stores new letters with their campaigns, many rows to a
+// statement: a wave of 100,000 letters is stored in seconds, where a
+// statement per row takes minutes.
+func insertLetters(ctx context.Context, tx queryer, ls []campaign.Letter) error {
+	const rowsPerInsert = 400 // 10 values a row, well under SQLite's limit of variables
+	for start := 0; start < len(ls); start += rowsPerInsert {
+		batch := ls[start:min(start+rowsPerInsert, len(ls))]
+		args := make([]any, 0, len(batch)*10)
+		var links []any
+		for _, l := range batch {
+			args = append(args, l.ID, string(l.Kind), nullID(l.WaveID), nullID(l.TargetID), l.Email, l.Template, string(l.State),
+				optTime(l.SendAt), l.InReplyTo, formatTime(l.UpdatedAt))
+			for _, cid := range l.CampaignIDs {
+				links = append(links, l.ID, cid)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO letters (id, kind, wave_id, target_id, email, template, state,
+			send_at, in_reply_to, updated_at) VALUES `+rows(len(batch), 10), args...); err != nil {
+			return fmt.Errorf("letters %s to %s: %w", batch[0].ID, batch[len(batch)-1].ID, err)
+		}
+		for i := 0; i < len(links); i += 2 * rowsPerInsert {
+			part := links[i:min(i+2*rowsPerInsert, len(links))]
+			if _, err := tx.ExecContext(ctx, `INSERT INTO letter_campaigns (letter_id, campaign_id) VALUES `+rows(len(part)/2, 2), part...); err != nil {
+				return fmt.Errorf("campaigns of letters %s to %s: %w", batch[0].ID, batch[len(batch)-1].ID, err)
+			}
+		}
+	}
+	return nil
+}
+
+// rows is n groups of cols placeholders: "(?, ?), (?, ?)".
+func rows(n, cols int) string {
+	row := "(" + placeholders(cols) + ")"
+	return strings.Repeat(row+", ", n-1) + row
 }
 
 // Wave implements Store.
@@ -254,4 +287,100 @@ func letterIDs(ctx context.Context, q queryer, query string, args ...any) ([]str
 		out = append(out, id)
 	}
 	return out, rows.Err()
+}
+
+// WaveHistory implements Store.
+func (s *SQLite) WaveHistory(ctx context.Context, template string) (map[int64]campaign.History, error) {
+	out := map[int64]campaign.History{}
+	q := s.reader()
+	args := []any{template}
+	for _, st := range campaign.WrittenStates {
+		args = append(args, string(st))
+	}
+	// Each query names, per office, the first record that counts; the
+	// domain decides what they mean for a wave.
+	steps := []struct {
+		query string
+		args  []any
+		apply func(h *campaign.History, id int64, value string) error
+	}{
+		{`SELECT l.target_id, 0, l.id || ' ' || l.state FROM letters l JOIN waves w ON w.id = l.wave_id
+			WHERE l.target_id IS NOT NULL AND l.template = ? AND l.state IN (` + placeholders(len(campaign.WrittenStates)) + `)
+			  AND w.state <> 'cancelled' ORDER BY l.wave_id DESC, l.id`, args,
+			func(h *campaign.History, _ int64, v string) error {
+				id, state, _ := strings.Cut(v, " ")
+				h.Letter, h.LetterState = id, campaign.LetterState(state)
+				return nil
+			}},
+		{`SELECT target_id, id, response_date FROM campaigns
+			WHERE target_id IS NOT NULL AND response_date IS NOT NULL AND response_date <> '' ORDER BY id`, nil,
+			func(h *campaign.History, id int64, v string) error {
+				d, err := campaign.ParseDate(v)
+				h.ResponseCampaign, h.ResponseDate = id, d
+				return err
+			}},
+		{`SELECT target_id, id, outcome FROM campaigns WHERE target_id IS NOT NULL AND outcome <> '' ORDER BY id`, nil,
+			func(h *campaign.History, id int64, v string) error {
+				h.OutcomeCampaign, h.Outcome = id, campaign.Outcome(v)
+				return nil
+			}},
+		{`SELECT target_id, id, '' FROM replies WHERE target_id IS NOT NULL AND kind = 'human' AND status = 'confirmed'
+			UNION SELECT c.target_id, r.id, '' FROM reply_campaigns rc JOIN replies r ON r.id = rc.reply_id
+			JOIN campaigns c ON c.id = rc.campaign_id
+			WHERE c.target_id IS NOT NULL AND r.kind = 'human' AND r.status = 'confirmed' ORDER BY 2`, nil,
+			func(h *campaign.History, id int64, _ string) error {
+				h.ConfirmedReply = id
+				return nil
+			}},
+	}
+	for i, step := range steps {
+		rows, err := q.QueryContext(ctx, step.query, step.args...)
+		if err != nil {
+			return nil, fmt.Errorf("store: offices' history: %w", err)
+		}
+		seen := map[int64]bool{}
+		for rows.Next() {
+			var target, id int64
+			var v string
+			if err := rows.Scan(&target, &id, &v); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: offices' history: %w", err)
+			}
+			if seen[target] {
+				continue
+			}
+			seen[target] = true
+			h := out[target]
+			if err := step.apply(&h, id, v); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: offices' history (%d), office %d: %w", i, target, err)
+			}
+			out[target] = h
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("store: offices' history: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// followUpPending is the condition, on a letter l joined to its wave w and
+// target t, of a sent wave letter whose follow-up may still be planned:
+// its wave asks for one, the office may be written to and has no
+// follow-up yet. Whether a reply since holds it back is the domain's rule,
+// applied by pendingFollowUps.
+const followUpPending = `l.kind = 'wave' AND l.state = 'sent' AND l.sent_at <> ''
+	AND w.state = 'started' AND w.follow_up_after > 0 AND w.follow_up_template <> ''
+	AND t.do_not_contact = 0 AND t.suspect = 0
+	AND NOT EXISTS (SELECT 1 FROM letters f WHERE f.wave_id = l.wave_id AND f.target_id = l.target_id
+	                AND f.kind = 'follow-up')`
+
+// FollowUpsDue implements Store.
+func (s *SQLite) FollowUpsDue(ctx context.Context, waveID int64) (int, error) {
+	cands, err := pendingFollowUps(ctx, s.reader(), "l.wave_id = ?", waveID)
+	if err != nil {
+		return 0, fmt.Errorf("store: follow-ups due in wave %d: %w", waveID, err)
+	}
+	return len(cands), nil
 }

@@ -150,6 +150,9 @@ func newHarness(tb testing.TB, o harnessOptions) *harness {
 	if h.signer, err = letter.NewSigner([]byte("letters-test-secret-0123456789"), "outreach.example"); err != nil {
 		tb.Fatal(err)
 	}
+	if o.mail {
+		h.mailpit = testservers.Mailpit(tb)
+	}
 	if o.staff {
 		h.addStaff(ws)
 	}
@@ -158,7 +161,6 @@ func newHarness(tb testing.TB, o harnessOptions) *harness {
 	tb.Cleanup(h.srv.Close)
 
 	if o.mail {
-		h.mailpit = testservers.Mailpit(tb)
 		h.worker(redisAddr, links)
 	}
 	return h
@@ -184,7 +186,17 @@ func (h *harness) addStaff(ws *Server) {
 		h.tb.Fatal(err)
 	}
 	sched := &queue.Scheduler{Store: h.st, Queue: h.queue, Log: quietLog(), Parallel: 2}
-	if err := ws.WithStaff(&Staff{Store: h.st, Auth: h.auth, Scheduler: sched, Composer: comp, Now: h.clock.Now}); err != nil {
+	staff := &Staff{Store: h.st, Auth: h.auth, Scheduler: sched, Composer: comp, Now: h.clock.Now}
+	if h.mailpit != nil {
+		// Staff's test copies go straight to Mailpit.
+		m, err := mailer.New(mailer.Config{Host: h.mailpit.SMTPHost, Port: h.mailpit.SMTPPort, TLS: "none", Timeout: 10 * time.Second})
+		if err != nil {
+			h.tb.Fatal(err)
+		}
+		h.tb.Cleanup(func() { m.Close() })
+		staff.Mailer = m
+	}
+	if err := ws.WithStaff(staff); err != nil {
 		h.tb.Fatal(err)
 	}
 }

@@ -26,6 +26,9 @@ type Staff struct {
 	Auth      *auth.Service
 	Scheduler *queue.Scheduler
 	Composer  *letter.Composer
+	// Mailer sends staff their test copies of a wave's letters; without
+	// one the wave page offers none.
+	Mailer queue.Mailer
 	// Now is the clock of the pages (wave times, charts); tests set it.
 	Now func() time.Time
 }

@@ -22,6 +22,10 @@ type waveRequest struct {
 	FollowUpDays     int    `json:"follow_up_days"`
 	FollowUpTemplate string `json:"follow_up_template"`
 	Start            bool   `json:"start"`
+	// IncludeContacted and IncludeReplied put back offices already
+	// written this letter, and offices that have answered.
+	IncludeContacted bool `json:"include_contacted"`
+	IncludeReplied   bool `json:"include_replied"`
 }
 
 func (s *Server) decodeWave(w http.ResponseWriter, r *http.Request) (queue.WaveSpec, bool, bool) {
@@ -38,7 +42,8 @@ func (s *Server) decodeWave(w http.ResponseWriter, r *http.Request) (queue.WaveS
 	}
 	return queue.WaveSpec{Name: req.Name, Countries: req.Countries, CampaignIDs: req.CampaignIDs,
 		Template: req.Template, At: req.At, LocalTime: req.LocalTime,
-		FollowUpAfter: time.Duration(req.FollowUpDays) * 24 * time.Hour, FollowUpTemplate: req.FollowUpTemplate}, req.Start, true
+		FollowUpAfter: time.Duration(req.FollowUpDays) * 24 * time.Hour, FollowUpTemplate: req.FollowUpTemplate,
+		IncludeContacted: req.IncludeContacted, IncludeReplied: req.IncludeReplied}, req.Start, true
 }
 
 // plannedLetter is a letter of a wave preview, in JSON.
@@ -56,7 +61,7 @@ func (s *Server) apiWavePreview(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	wv, plan, err := queue.PlanWave(r.Context(), s.staff.Store, s.staff.Composer.Templates, spec, s.staff.Now())
+	wv, plan, err := queue.PlanWave(r.Context(), s.staff.Store, s.staff.Composer, spec, s.staff.Now())
 	if err != nil {
 		s.waveRefused(w, r, err)
 		return
@@ -70,7 +75,8 @@ func (s *Server) apiWavePreview(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, plannedLetter{Target: l.Email, Language: pl.Lang, CampaignIDs: l.CampaignIDs, SendAt: l.SendAt, Subject: pl.Subject, Text: pl.Text})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"wave": wv, "letters": out, "skipped": skippedJSON(plan.Skipped)})
+	writeJSON(w, http.StatusOK, map[string]any{"wave": wv, "letters": out, "skipped": skippedJSON(plan.Skipped),
+		"warnings": nonNilStrings(plan.Warnings)})
 }
 
 func (s *Server) apiWaveCreate(w http.ResponseWriter, r *http.Request) {
@@ -79,7 +85,7 @@ func (s *Server) apiWaveCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	wv, plan, err := queue.CreateWave(ctx, s.staff.Store, s.staff.Composer.Templates, spec, s.staff.Now())
+	wv, plan, err := queue.CreateWave(ctx, s.staff.Store, s.staff.Composer, spec, s.staff.Now())
 	if err != nil {
 		s.waveRefused(w, r, err)
 		return
@@ -92,7 +98,15 @@ func (s *Server) apiWaveCreate(w http.ResponseWriter, r *http.Request) {
 		}
 		wv.State = campaign.WaveStarted
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"wave": wv, "letters": len(plan.Letters), "queued": queued, "skipped": skippedJSON(plan.Skipped)})
+	writeJSON(w, http.StatusCreated, map[string]any{"wave": wv, "letters": len(plan.Letters), "queued": queued,
+		"skipped": skippedJSON(plan.Skipped), "warnings": nonNilStrings(plan.Warnings)})
+}
+
+func nonNilStrings(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 func skippedJSON(sk []campaign.Skipped) []map[string]any {

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/outreach-campaign/outreach/internal/campaign"
+	"github.com/outreach-campaign/outreach/internal/queue"
 	"github.com/outreach-campaign/outreach/internal/store"
 )
 
@@ -18,8 +19,8 @@ type homePage struct {
 	// Pending are the replies waiting for review, newest first.
 	Pending     []replyRow
 	PendingMore int
-	// Waves are those not cancelled with letters still to send.
-	Waves []waveRow
+	// Waves are those in progress: started, not yet done or failed.
+	Waves []queue.WaveStatus
 	// Troubled are failed and uncertain letters, for staff to look at.
 	Troubled             []campaign.Letter
 	TroubledMore         int
@@ -55,22 +56,14 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	}
 	p.PendingMore = len(pending) - len(p.Pending)
 
-	ws, err := s.staff.Store.Waves(ctx)
+	ws, err := queue.Statuses(ctx, s.staff.Store)
 	if err != nil {
 		s.staffFail(w, r, err)
 		return
 	}
 	for _, wv := range ws {
-		if wv.State == campaign.WaveCancelled {
-			continue
-		}
-		row, err := s.waveRow(r, wv)
-		if err != nil {
-			s.staffFail(w, r, err)
-			return
-		}
-		if row.Total == 0 || row.Done < row.Total {
-			p.Waves = append(p.Waves, row)
+		if wv.State == campaign.WaveStarted || wv.State == campaign.WaveDraft {
+			p.Waves = append(p.Waves, wv)
 		}
 	}
 

@@ -28,9 +28,10 @@ func TestStaffHome(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	comp := &letter.Composer{Templates: tpl, Signer: h.signer, Org: letter.Organisation{Name: "Sister City Campaign", Address: orgAddress}}
 	sched := &queue.Scheduler{Store: h.st, Queue: h.queue, Log: quietLog(), Parallel: 2}
 	for _, country := range []string{"Canada", "Italy"} {
-		wv, _, err := queue.CreateWave(ctx, h.st, tpl, queue.WaveSpec{Name: country, Countries: []string{country}}, h.clock.Now())
+		wv, _, err := queue.CreateWave(ctx, h.st, comp, queue.WaveSpec{Name: country, Countries: []string{country}}, h.clock.Now())
 		if err != nil {
 			t.Fatal(err)
 		}

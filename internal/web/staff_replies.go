@@ -427,5 +427,5 @@ func (s *Server) afterReplyAction(w http.ResponseWriter, r *http.Request, rp cam
 	if next, err := s.staff.Store.Replies(r.Context(), store.ReplyFilter{Pending: true, Limit: 1}); err == nil && len(next) > 0 && r.FormValue("stay") == "" {
 		to, more = fmt.Sprintf("/replies/%d", next[0].ID), true
 	}
-	done(w, r, to, key, 0, more)
+	done(w, r, to, key, more)
 }

@@ -124,5 +124,5 @@ func (s *Server) targetDoNotContact(w http.ResponseWriter, r *http.Request) {
 	if on {
 		key = "dnc-on"
 	}
-	done(w, r, fmt.Sprintf("/targets/%d", t.ID), key, 0, false)
+	done(w, r, fmt.Sprintf("/targets/%d", t.ID), key, false)
 }

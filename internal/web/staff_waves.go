@@ -17,53 +17,29 @@ import (
 	"github.com/outreach-campaign/outreach/internal/store"
 )
 
-type waveRow struct {
-	campaign.Wave
-	Counts map[campaign.LetterState]int `json:"counts"`
-	Total  int                          `json:"total"`
-	Done   int                          `json:"done"`
-}
-
 type wavesPage struct {
 	staffPage
-	Waves []waveRow
-}
-
-func (s *Server) waveRow(r *http.Request, w campaign.Wave) (waveRow, error) {
-	counts, err := s.staff.Store.LetterCounts(r.Context(), w.ID)
-	if err != nil {
-		return waveRow{}, err
-	}
-	row := waveRow{Wave: w, Counts: counts}
-	for st, n := range counts {
-		row.Total += n
-		if st.Final() {
-			row.Done += n
-		}
-	}
-	return row, nil
+	Waves []queue.WaveStatus
 }
 
 func (s *Server) waves(w http.ResponseWriter, r *http.Request) {
-	ws, err := s.staff.Store.Waves(r.Context())
+	ws, err := queue.Statuses(r.Context(), s.staff.Store)
 	if err != nil {
 		s.staffFail(w, r, err)
 		return
 	}
-	p := wavesPage{staffPage: s.newStaffPage(r, "waves", "Waves")}
-	for _, wv := range ws {
-		row, err := s.waveRow(r, wv)
-		if err != nil {
-			s.staffFail(w, r, err)
-			return
-		}
-		p.Waves = append(p.Waves, row)
-	}
 	if wantsJSON(r) {
-		writeJSON(w, http.StatusOK, p.Waves)
+		writeJSON(w, http.StatusOK, ws)
 		return
 	}
-	s.renderStaff(w, http.StatusOK, "waves", p)
+	s.renderStaff(w, http.StatusOK, "waves", wavesPage{staffPage: s.newStaffPage(r, "waves", "Waves"), Waves: ws})
+}
+
+// waveJSON is a wave with its progress, as the API and the live page get
+// it: the state is the one read from the letters (done, failed).
+func waveJSON(st queue.WaveStatus) map[string]any {
+	return map[string]any{"wave": st.Wave, "state": st.State, "counts": countsJSON(st.Counts), "total": st.Total,
+		"done": st.Done, "follow_ups_due": st.FollowUpsDue}
 }
 
 // waveForm is the wave form as posted: the same fields make the preview
@@ -80,6 +56,9 @@ type waveForm struct {
 	// have not replied after that many days.
 	FollowUpDays     string
 	FollowUpTemplate string
+	// IncludeContacted and IncludeReplied put back offices a wave leaves
+	// out by default.
+	IncludeContacted, IncludeReplied bool
 }
 
 func parseWaveForm(r *http.Request) (waveForm, queue.WaveSpec, error) {
@@ -91,6 +70,7 @@ func parseWaveForm(r *http.Request) (waveForm, queue.WaveSpec, error) {
 		Template: r.PostForm.Get("template"), When: r.PostForm.Get("when"),
 		At: r.PostForm.Get("at"), LocalTime: r.PostForm.Get("local_time"),
 		FollowUpDays: strings.TrimSpace(r.PostForm.Get("follow_up_days")), FollowUpTemplate: r.PostForm.Get("follow_up_template"),
+		IncludeContacted: r.PostForm.Get("include_contacted") == "yes", IncludeReplied: r.PostForm.Get("include_replied") == "yes",
 	}
 	for _, v := range r.PostForm["campaign"] {
 		id, err := strconv.ParseInt(v, 10, 64)
@@ -99,7 +79,8 @@ func parseWaveForm(r *http.Request) (waveForm, queue.WaveSpec, error) {
 		}
 		f.CampaignIDs = append(f.CampaignIDs, id)
 	}
-	spec := queue.WaveSpec{Name: f.Name, Countries: f.Countries, CampaignIDs: f.CampaignIDs, Template: f.Template}
+	spec := queue.WaveSpec{Name: f.Name, Countries: f.Countries, CampaignIDs: f.CampaignIDs, Template: f.Template,
+		IncludeContacted: f.IncludeContacted, IncludeReplied: f.IncludeReplied}
 	// The follow-up letter is chosen in the form whether or not a follow-up
 	// is asked for: it counts only with the days.
 	if f.FollowUpDays != "" {
@@ -161,7 +142,7 @@ func (s *Server) showWaveForm(w http.ResponseWriter, r *http.Request, status int
 		return
 	}
 	p := waveNewPage{staffPage: s.newStaffPage(r, "waves", "New wave"), Form: f, Problem: problem, Campaigns: cs,
-		Templates: s.staff.Composer.Templates.Names()}
+		Templates: s.staff.Composer.Templates.WaveLetters()}
 	counts := map[string]int{}
 	for _, c := range cs {
 		if counts[c.Country] == 0 {
@@ -189,10 +170,11 @@ type previewLetter struct {
 
 type wavePreviewPage struct {
 	staffPage
-	Form    waveForm
-	Wave    campaign.Wave
-	Letters []previewLetter
-	Skipped []campaign.Skipped
+	Form     waveForm
+	Wave     campaign.Wave
+	Letters  []previewLetter
+	Skipped  []campaign.Skipped
+	Warnings []string
 }
 
 // wavePreview shows every letter a wave would send, in its language,
@@ -204,12 +186,13 @@ func (s *Server) wavePreview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	wv, plan, err := queue.PlanWave(ctx, s.staff.Store, s.staff.Composer.Templates, spec, s.staff.Now())
+	wv, plan, err := queue.PlanWave(ctx, s.staff.Store, s.staff.Composer, spec, s.staff.Now())
 	if err != nil {
 		s.showWaveForm(w, r, http.StatusUnprocessableEntity, f, err.Error())
 		return
 	}
-	p := wavePreviewPage{staffPage: s.newStaffPage(r, "waves", "Preview: "+wv.Name), Form: f, Wave: wv, Skipped: plan.Skipped}
+	p := wavePreviewPage{staffPage: s.newStaffPage(r, "waves", "Preview: "+wv.Name), Form: f, Wave: wv, Skipped: plan.Skipped,
+		Warnings: plan.Warnings}
 	for _, l := range plan.Letters {
 		pl, err := s.previewOf(r, l.TargetID, l.CampaignIDs, wv.Template, "")
 		if err != nil {
@@ -317,7 +300,7 @@ func (s *Server) waveCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	wv, plan, err := queue.CreateWave(ctx, s.staff.Store, s.staff.Composer.Templates, spec, s.staff.Now())
+	wv, plan, err := queue.CreateWave(ctx, s.staff.Store, s.staff.Composer, spec, s.staff.Now())
 	if err != nil {
 		s.showWaveForm(w, r, http.StatusUnprocessableEntity, f, err.Error())
 		return
@@ -331,49 +314,104 @@ func (s *Server) waveCreate(w http.ResponseWriter, r *http.Request) {
 		key = "wave-started"
 	}
 	s.log.Info("wave created from the web", "wave", wv.ID, "staff", whoFrom(ctx).staff.Email)
-	done(w, r, fmt.Sprintf("/waves/%d", wv.ID), key, n, false)
+	if len(plan.Skipped) > 0 {
+		done(w, r, fmt.Sprintf("/waves/%d", wv.ID), key+"-out", false, n, len(plan.Skipped))
+		return
+	}
+	done(w, r, fmt.Sprintf("/waves/%d", wv.ID), key, false, n)
 }
 
 type wavePage struct {
 	staffPage
-	Wave    waveRow
-	Letters []campaign.Letter
+	Wave    queue.WaveStatus
+	Letters []waveLetter
+	// Uncertain lists the letters that may or may not have arrived, for
+	// staff to look at.
+	Uncertain []waveLetter
+	// Confirm asks, before cancelling, whether staff mean it.
+	Confirm bool
+	// CanTest offers a test copy (the server has a mail server).
+	CanTest bool
 }
 
-func (s *Server) waveID(w http.ResponseWriter, r *http.Request) (campaign.Wave, bool) {
+// waveLetter is a letter of the wave page: its office's city rather than
+// campaign ids, and why it failed.
+type waveLetter struct {
+	campaign.Letter
+	City    string
+	Country string
+	Reason  string
+}
+
+func (s *Server) waveID(w http.ResponseWriter, r *http.Request) (queue.WaveStatus, bool) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
 		s.staffError(w, r, http.StatusNotFound, "No such wave.")
-		return campaign.Wave{}, false
+		return queue.WaveStatus{}, false
 	}
-	wv, err := s.staff.Store.Wave(r.Context(), id)
+	st, err := queue.Status(r.Context(), s.staff.Store, id)
 	if err != nil {
 		s.staffFail(w, r, err)
-		return wv, false
+		return st, false
 	}
-	return wv, true
+	return st, true
 }
 
 func (s *Server) waveDetail(w http.ResponseWriter, r *http.Request) {
+	s.showWave(w, r, false)
+}
+
+func (s *Server) showWave(w http.ResponseWriter, r *http.Request, confirm bool) {
 	wv, ok := s.waveID(w, r)
 	if !ok {
 		return
 	}
-	row, err := s.waveRow(r, wv)
-	if err != nil {
-		s.staffFail(w, r, err)
-		return
-	}
-	ls, err := s.staff.Store.Letters(r.Context(), store.LetterFilter{WaveID: wv.ID})
+	ctx := r.Context()
+	ls, err := s.staff.Store.Letters(ctx, store.LetterFilter{WaveID: wv.ID})
 	if err != nil {
 		s.staffFail(w, r, err)
 		return
 	}
 	if wantsJSON(r) {
-		writeJSON(w, http.StatusOK, map[string]any{"wave": wv, "counts": countsJSON(row.Counts), "total": row.Total, "done": row.Done, "letters": ls})
+		out := waveJSON(wv)
+		out["letters"] = ls
+		writeJSON(w, http.StatusOK, out)
 		return
 	}
-	s.renderStaff(w, http.StatusOK, "wave", wavePage{staffPage: s.newStaffPage(r, "waves", wv.Name), Wave: row, Letters: ls})
+	ts, err := s.staff.Store.Targets(ctx, store.TargetFilter{})
+	if err != nil {
+		s.staffFail(w, r, err)
+		return
+	}
+	byID := make(map[int64]campaign.Target, len(ts))
+	for _, t := range ts {
+		byID[t.ID] = t
+	}
+	p := wavePage{staffPage: s.newStaffPage(r, "waves", wv.Name), Wave: wv, Confirm: confirm, CanTest: s.staff.Mailer != nil}
+	for _, l := range ls {
+		t := byID[l.TargetID]
+		wl := waveLetter{Letter: l, City: t.City, Country: t.Country}
+		if l.State == campaign.Failed || l.State == campaign.Uncertain || l.State == campaign.Bounced {
+			wl.Reason = firstNonEmpty(l.ServerReply, l.LastError)
+		}
+		p.Letters = append(p.Letters, wl)
+		if l.State == campaign.Uncertain {
+			p.Uncertain = append(p.Uncertain, wl)
+		}
+	}
+	if confirm {
+		p.Title = "Cancel " + wv.Name + "?"
+	}
+	s.renderStaff(w, http.StatusOK, "wave", p)
+}
+
+func firstNonEmpty(vs ...string) string {
+	for _, v := range vs {
+		if v = strings.TrimSpace(v); v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 // waveCounts is what the wave page polls to update its counts live.
@@ -382,12 +420,8 @@ func (s *Server) waveCounts(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	row, err := s.waveRow(r, wv)
-	if err != nil {
-		s.staffFail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"state": wv.State, "counts": countsJSON(row.Counts), "total": row.Total, "done": row.Done})
+	writeJSON(w, http.StatusOK, map[string]any{"state": wv.State, "counts": countsJSON(wv.Counts), "total": wv.Total,
+		"done": wv.Done, "follow_ups_due": wv.FollowUpsDue})
 }
 
 func countsJSON(c map[campaign.LetterState]int) map[string]int {
@@ -402,8 +436,52 @@ func (s *Server) waveStart(w http.ResponseWriter, r *http.Request) {
 	s.waveAction(w, r, s.staff.Scheduler.StartWave, "queued", "wave-started")
 }
 
+// waveCancel cancels a wave. A page's form must say it was confirmed
+// (confirm=yes, from the confirmation page): a cancel that arrives without
+// it shows that page, so that one stray click cancels nothing. A script
+// with a token cancels at once.
 func (s *Server) waveCancel(w http.ResponseWriter, r *http.Request) {
+	if !wantsJSON(r) && r.PostFormValue("confirm") != "yes" {
+		s.showWave(w, r, true)
+		return
+	}
 	s.waveAction(w, r, s.staff.Scheduler.CancelWave, "cancelled", "wave-cancelled")
+}
+
+// waveCancelConfirm asks whether staff mean to cancel the wave.
+func (s *Server) waveCancelConfirm(w http.ResponseWriter, r *http.Request) {
+	s.showWave(w, r, true)
+}
+
+// waveTest sends the staff member who asks a test copy of one letter of
+// the wave (its first unless the form names one), changing nothing of it.
+func (s *Server) waveTest(w http.ResponseWriter, r *http.Request) {
+	wv, ok := s.waveID(w, r)
+	if !ok {
+		return
+	}
+	if s.staff.Mailer == nil {
+		s.staffError(w, r, http.StatusServiceUnavailable, "This server has no mail server to send a test with.")
+		return
+	}
+	ctx := r.Context()
+	to := whoFrom(ctx).staff.Email
+	l, err := queue.SendTest(ctx, s.staff.Store, s.staff.Composer, s.staff.Mailer, wv.ID, r.FormValue("letter"), to, s.staff.Now())
+	if errors.Is(err, campaign.ErrNotFound) {
+		s.staffFail(w, r, err)
+		return
+	}
+	if err != nil {
+		s.log.Warn("web: test copy not sent", "wave", wv.ID, "err", err)
+		s.staffError(w, r, http.StatusBadGateway, "The test copy could not be sent: "+err.Error())
+		return
+	}
+	s.log.Info("test copy sent from the web", "wave", wv.ID, "letter", l.ID, "staff", to)
+	if wantsJSON(r) {
+		writeJSON(w, http.StatusOK, map[string]any{"letter": l.ID, "to": to})
+		return
+	}
+	done(w, r, fmt.Sprintf("/waves/%d", wv.ID), "wave-test-sent", false)
 }
 
 // waveAction starts or cancels a wave: act returns how many letters it
@@ -424,7 +502,7 @@ func (s *Server) waveAction(w http.ResponseWriter, r *http.Request, act func(con
 		writeJSON(w, http.StatusOK, map[string]any{key: n})
 		return
 	}
-	done(w, r, fmt.Sprintf("/waves/%d", wv.ID), flashKey, n, false)
+	done(w, r, fmt.Sprintf("/waves/%d", wv.ID), flashKey, false, n)
 }
 
 type letterPage struct {
@@ -475,5 +553,5 @@ func (s *Server) letterResend(w http.ResponseWriter, r *http.Request) {
 	if back := r.PostFormValue("back"); back != "" {
 		to = safeNext(back)
 	}
-	done(w, r, to, "letter-resent", 0, false)
+	done(w, r, to, "letter-resent", false)
 }

@@ -4,25 +4,48 @@
 "use strict";
 
 (function () {
-  // Live counts: a section with data-counts polls that URL every second
-  // until every letter is done.
+  // Live counts: a section with data-counts polls that URL while the wave
+  // is a draft or under way, and updates the counts, the state and the
+  // buttons the state offers. Only a change of state is announced to
+  // screen readers (#wave-announce is a status region); the counts are not.
   var live = document.querySelector("[data-counts]");
   if (live) {
     var url = live.getAttribute("data-counts");
+    var state = live.getAttribute("data-state");
+    var show = function (id, on) {
+      var el = document.getElementById(id);
+      if (el) { el.hidden = !on; }
+    };
     var poll = function () {
       fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (c) {
-          if (!c) { return; }
-          Object.keys(c.counts).forEach(function (state) {
-            var el = document.getElementById("count-" + state);
-            if (el) { el.textContent = c.counts[state]; }
+          if (!c) { setTimeout(poll, 3000); return; }
+          Object.keys(c.counts).forEach(function (s) {
+            var el = document.getElementById("count-" + s);
+            if (el) { el.textContent = c.counts[s]; }
           });
           var p = document.getElementById("wave-progress");
           if (p) { p.max = c.total; p.value = c.done; }
           var d = document.getElementById("wave-done");
           if (d) { d.textContent = c.done; }
-          if (c.done < c.total) { setTimeout(poll, 1000); }
+          if (c.state !== state) {
+            state = c.state;
+            var b = document.getElementById("wave-state");
+            if (b) { b.textContent = state; b.className = "badge " + state; }
+            var a = document.getElementById("wave-announce");
+            if (a) {
+              a.textContent = "The wave is " + state + ": " + c.counts.sent + " sent, " + c.counts.failed +
+                " failed, " + c.counts.uncertain + " uncertain.";
+            }
+            show("wave-start", state === "draft");
+            show("wave-cancel", state === "draft" || state === "started");
+          }
+          if (state === "draft" || state === "started") {
+            // Every letter ended but follow-ups are still to come: they
+            // are weeks away, so look less often.
+            setTimeout(poll, c.done < c.total ? 1000 : 30000);
+          }
         })
         .catch(function () { setTimeout(poll, 3000); });
     };
