@@ -3,7 +3,6 @@ package cities
 import (
 	"bytes"
 	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -140,24 +139,8 @@ func ReadContacts(r io.Reader, cs []campaign.Campaign) (Contacts, error) {
 		return nil
 	}
 	var bad lineErrors
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			if err := bad.add(csvErr(err)); err != nil {
-				return out, err
-			}
-			if errors.Is(err, csv.ErrFieldCount) {
-				continue // the next record is read as usual
-			}
-			break // a broken quote: what follows cannot be trusted
-		}
-		line, _ := cr.FieldPos(0)
-		if err := bad.add(row(line, rec)); err != nil {
-			return out, err
-		}
+	if err := readRows(cr, &bad, row); err != nil {
+		return out, err
 	}
 	if err := bad.err(); err != nil {
 		return Contacts{}, err

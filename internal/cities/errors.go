@@ -5,8 +5,10 @@
 package cities
 
 import (
+	"encoding/csv"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
@@ -130,4 +132,31 @@ func WithFile(err error, file string) error {
 		return &c
 	}
 	return err
+}
+
+// readRows reads cr's records to the end, handing each to row with its
+// line number and collecting in bad every row's error (a record with the
+// wrong number of fields is reported and the next one read; a broken
+// quote ends the reading, since what follows cannot be trusted). It
+// returns an error that is not about a row, for the reader to stop at.
+func readRows(cr *csv.Reader, bad *lineErrors, row func(line int, rec []string) error) error {
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			if err := bad.add(csvErr(err)); err != nil {
+				return err
+			}
+			if errors.Is(err, csv.ErrFieldCount) {
+				continue
+			}
+			return nil
+		}
+		line, _ := cr.FieldPos(0)
+		if err := bad.add(row(line, rec)); err != nil {
+			return err
+		}
+	}
 }

@@ -44,30 +44,16 @@ func readTableCSV(data []byte) ([]campaign.Campaign, error) {
 	var cs []campaign.Campaign
 	var lines []int
 	var bad lineErrors
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			if err := bad.add(csvErr(err)); err != nil {
-				return nil, err
-			}
-			if errors.Is(err, csv.ErrFieldCount) {
-				continue // the next record is read as usual
-			}
-			break // a broken quote: what follows cannot be trusted
-		}
-		line, _ := cr.FieldPos(0)
+	err := readRows(cr, &bad, func(line int, rec []string) error {
 		c, err := tableRow(line, rec)
-		if err != nil {
-			if err := bad.add(err); err != nil {
-				return nil, err
-			}
-			continue
+		if err == nil {
+			lines = append(lines, line)
+			cs = append(cs, c)
 		}
-		lines = append(lines, line)
-		cs = append(cs, c)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(bad.es) == 0 || len(cs) > 0 {
 		if err := bad.add(checkTable(cs, lines)); err != nil {
