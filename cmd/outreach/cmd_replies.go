@@ -199,7 +199,7 @@ Confirming a reply confirmed before updates its campaigns, outcome and note.`,
 			}
 			for _, c := range campaigns {
 				if c <= 0 {
-					return usagef("--campaign %d is not a campaign id (see outreach status --ids)", c)
+					return usagef("--campaign %d is not a campaign number (see outreach status --ids)", c)
 				}
 			}
 			st, err := a.store(ctx)

@@ -13,7 +13,7 @@ func TestPreviewText(t *testing.T) {
 	for _, want := range []string{
 		"\nTo:          Cabinet de la mairie de Montréal <maire@montreal.example>\n",
 		"\nSubject:     Votre jumelage avec Busan et Seoul : un appel contre le commerce de viande de chien et de chat [ref PREVIEW-T17]\n",
-		"\n--- text/plain; charset=UTF-8 ---\nMadame, Monsieur,\n\nNous vous écrivons au nom de Sister City Campaign",
+		"\n--- text/plain; charset=UTF-8 ---\nÀ l'attention du maire de Montréal\n\nMadame, Monsieur,\n\nNous vous écrivons au nom de Sister City Campaign",
 		"  - Busan, ville jumelle depuis le 19 septembre 2000\n",
 		"\n--- text/html; charset=UTF-8 ---\n<!DOCTYPE html>\n<html lang=\"fr\">\n",
 	} {

@@ -33,7 +33,7 @@ func TestWaveCommands(t *testing.T) {
 
 	out := c.ok("wave", "create", "--name", "Canada", "--country", "Canada")
 	if !strings.Contains(out, "18 letters planned for 20 campaigns") ||
-		!strings.Contains(out, "left out mayor@moncton.example (campaigns 37): replied (campaign 37 has a response date, 2017-08-09)") {
+		!strings.Contains(out, "left out mayor@moncton.example (campaigns #37): replied (campaign #37 has a response date, 2017-08-09)") {
 		t.Errorf("wave create leaves Moncton in, or does not say why it is out:\n%s", out)
 	}
 	before := c.ok("letter", "list", "--wave", "1", "--json")

@@ -238,11 +238,11 @@ func (h History) Written() string {
 func (h History) Replied() string {
 	switch {
 	case h.ResponseCampaign != 0:
-		return fmt.Sprintf("replied (campaign %d has a response date, %s)", h.ResponseCampaign, h.ResponseDate)
+		return fmt.Sprintf("replied (campaign %s has a response date, %s)", Number(h.ResponseCampaign), h.ResponseDate)
 	case h.ConfirmedReply != 0:
 		return fmt.Sprintf("replied (reply %d confirmed)", h.ConfirmedReply)
 	case h.OutcomeCampaign != 0:
-		return fmt.Sprintf("replied (campaign %d has the outcome %s)", h.OutcomeCampaign, h.Outcome)
+		return fmt.Sprintf("replied (campaign %s has the outcome %s)", Number(h.OutcomeCampaign), h.Outcome)
 	}
 	return ""
 }

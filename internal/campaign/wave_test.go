@@ -67,9 +67,9 @@ func TestPlanWaveLeavesOutWrittenAndReplied(t *testing.T) {
 		t.Errorf("letters to %v, want Firenze only", got)
 	}
 	wantSkipped := map[string]string{
-		"milano@comune.example":  "replied (campaign 1 has the outcome victory)",
+		"milano@comune.example":  "replied (campaign #1 has the outcome victory)",
 		"roma@comune.example":    "already written this letter (w1-t2, uncertain)",
-		"torino@comune.example":  "replied (campaign 3 has a response date, 2017-08-02)",
+		"torino@comune.example":  "replied (campaign #3 has a response date, 2017-08-02)",
 		"venezia@comune.example": "replied (reply 12 confirmed)",
 	}
 	if len(p.Skipped) != len(wantSkipped) {

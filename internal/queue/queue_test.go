@@ -502,7 +502,7 @@ func TestWaveSendTimes(t *testing.T) {
 		}
 	}
 	at := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
-	_, plan, err = CreateWave(ctx, st, comp, WaveSpec{Name: "at", At: at}, now)
+	_, plan, err = CreateWave(ctx, st, comp, WaveSpec{Name: "at", At: at, IncludeContacted: true}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -511,7 +511,7 @@ func TestWaveSendTimes(t *testing.T) {
 			t.Errorf("%s: send at %s, want %s", l.ID, l.SendAt, at)
 		}
 	}
-	if _, _, err := CreateWave(ctx, st, comp, WaveSpec{Name: "past", At: now.Add(-time.Hour)}, now); err == nil {
+	if _, _, err := CreateWave(ctx, st, comp, WaveSpec{Name: "past", At: now.Add(-time.Hour), IncludeContacted: true}, now); err == nil {
 		t.Error("a wave at a past time was created")
 	}
 }

@@ -107,7 +107,7 @@ func PlanWave(ctx context.Context, st WaveStore, comp *letter.Composer, spec Wav
 		}
 		for _, id := range spec.CampaignIDs {
 			if !found[id] {
-				return w, campaign.Plan{}, fmt.Errorf("campaign %d: %w", id, campaign.ErrNotFound)
+				return w, campaign.Plan{}, fmt.Errorf("campaign %s: %w", campaign.Number(id), campaign.ErrNotFound)
 			}
 		}
 	}

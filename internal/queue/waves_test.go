@@ -140,7 +140,7 @@ func TestSecondWaveLeavesOutOfficesWrittenOrReplied(t *testing.T) {
 	want := map[string]string{
 		"mayor1@city1.example": "already written this letter (w1-t1, sent)",
 		"mayor2@city2.example": "already written this letter (w1-t2, sent)",
-		"mayor3@city3.example": fmt.Sprintf("replied (campaign 3 has a response date, %s)", c3.ResponseDate),
+		"mayor3@city3.example": fmt.Sprintf("replied (campaign #3 has a response date, %s)", c3.ResponseDate),
 	}
 	if got := reasons(second); !mapsEqual(got, want) {
 		t.Errorf("second wave leaves out %v, want %v", got, want)
