@@ -25,25 +25,22 @@ var internalText = regexp.MustCompile(`(?:^|: )(?:(?:store|queue|letter|mailer|s
 // that it must be answered as an internal error.
 func internal(err error) bool { return internalText.MatchString(err.Error()) }
 
-// reason is what err says for people: the innermost error of its chain,
-// without the sentinel it wraps, as a sentence. It is empty for an error
-// whose text is meant for the log.
+// reason is what err says for people: the outermost error of its chain
+// whose text is not meant for the log (the package that wrapped it may
+// have said more than the one below: "the \"confirmation\" letter is not
+// a letter a wave can send"), without the sentinel it wraps, as a
+// sentence. It is empty when every text of the chain is for the log.
 func reason(err error) string {
-	deepest := err
-	for e := err; e != nil; e = errors.Unwrap(e) {
-		if e == store.ErrConflict || e == campaign.ErrNotFound {
-			break
+	for e := err; e != nil && e != store.ErrConflict && e != campaign.ErrNotFound; e = errors.Unwrap(e) {
+		msg := strings.TrimSuffix(e.Error(), ": "+store.ErrConflict.Error())
+		if m, ok := strings.CutSuffix(msg, ": "+campaign.ErrNotFound.Error()); ok {
+			msg = m + " does not exist"
 		}
-		deepest = e
+		if msg != "" && !internalText.MatchString(msg) {
+			return sentence(msg)
+		}
 	}
-	msg := strings.TrimSuffix(deepest.Error(), ": "+store.ErrConflict.Error())
-	if m, ok := strings.CutSuffix(msg, ": "+campaign.ErrNotFound.Error()); ok {
-		msg = m + " does not exist"
-	}
-	if msg == "" || internalText.MatchString(msg) {
-		return ""
-	}
-	return sentence(msg)
+	return ""
 }
 
 // sentence starts s with a capital and ends it with a full stop.

@@ -253,7 +253,7 @@ func TestWaveTestSendFromThePage(t *testing.T) {
 		t.Fatalf("the wave page offers no test copy:\n%s", page)
 	}
 	code, _, hdr := s.post(t, h.srv.URL, "/waves/1/test", url.Values{"letter": {"w1-t2"}})
-	if code != http.StatusSeeOther || !strings.Contains(hdr.Get("Location"), "test+copy") {
+	if code != http.StatusSeeOther || !strings.Contains(hdr.Get("Location"), "done=wave-test-sent") {
 		t.Fatalf("test send: %d %s", code, hdr.Get("Location"))
 	}
 	if code, out := h.apiCall(t, "POST", "/api/v1/waves/1/test", ""); code != http.StatusOK || out["letter"] != "w1-t1" || out["to"] != staffEmail {
