@@ -381,20 +381,19 @@ func reachableByOthers(dir string) error {
 }
 
 type dovecotConfig struct {
-	Dir, Log string
-	Port     int
-	Root     bool
-	User     string // as root: whom mail belongs to; else: who runs everything
-	Group    string
-	dovecotPorts
-	TLS        bool
-	Submission bool
-	RelayHost  string
-	RelayPort  string
+	Dir, Log     string
+	Root         bool
+	User         string // as root: whom mail belongs to; else: who runs everything
+	Group        string
+	dovecotPorts // Host and the listeners' ports
+	TLS          bool
+	Submission   bool
+	RelayHost    string
+	RelayPort    string
 }
 
 func (d *DovecotServer) writeConfig(ports dovecotPorts) error {
-	cfg := dovecotConfig{Dir: d.Dir, Log: d.logPath, Port: ports.Port, Root: os.Geteuid() == 0, dovecotPorts: ports}
+	cfg := dovecotConfig{Dir: d.Dir, Log: d.logPath, Root: os.Geteuid() == 0, dovecotPorts: ports}
 	cfg.configureOptions(d.opts)
 	if cfg.Root {
 		u, err := nobody()
