@@ -381,10 +381,11 @@ func reachableByOthers(dir string) error {
 }
 
 type dovecotConfig struct {
-	Dir, Log     string
-	Root         bool
-	User         string // as root: whom mail belongs to; else: who runs everything
-	Group        string
+	Dir, Log string
+	Root     bool
+	User     string // as root: whom mail belongs to; else: who runs everything
+	Group    string
+
 	dovecotPorts // Host and the listeners' ports
 	TLS          bool
 	Submission   bool
