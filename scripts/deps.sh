@@ -2,7 +2,8 @@
 # Installs, when missing, what `make run` or the tests need:
 #   scripts/deps.sh run    Debian's redis-server and dovecot-imapd, and
 #                          Mailpit built from source into var/bin/mailpit
-#   scripts/deps.sh test   the same and chromium, for the browser tests
+#   scripts/deps.sh test   the same, chromium for the browser tests and
+#                          dovecot-submissiond for the SMTP TLS tests
 #                          (the default)
 # Safe to run again: what is there is left alone. One line per thing;
 # apt-get and go output only when they fail.
@@ -10,7 +11,7 @@ set -euo pipefail
 
 case ${1:-test} in
 run) packages=(redis-server dovecot-imapd) ;;
-test) packages=(redis-server dovecot-imapd chromium) ;;
+test) packages=(redis-server dovecot-imapd dovecot-submissiond chromium) ;;
 *)
 	echo "usage: $0 [run|test]" >&2
 	exit 2
@@ -33,6 +34,8 @@ have_redis() { command -v redis-server >/dev/null || [ -x /usr/bin/redis-server 
 have_dovecot() {
 	{ command -v dovecot >/dev/null || [ -x /usr/sbin/dovecot ]; } && [ -x /usr/lib/dovecot/imap ]
 }
+# Dovecot's submission service, which the SMTP TLS tests send through.
+have_submission() { [ -x /usr/lib/dovecot/submission ]; }
 have_chromium() {
 	[ -n "${OUTREACH_CHROMIUM:-}" ] && [ -x "$OUTREACH_CHROMIUM" ] && return 0
 	[ -x /usr/bin/chromium ] || command -v chromium >/dev/null || command -v chromium-browser >/dev/null
@@ -43,6 +46,7 @@ for pkg in "${packages[@]}"; do
 	case $pkg in
 	redis-server) check=have_redis ;;
 	dovecot-imapd) check=have_dovecot ;;
+	dovecot-submissiond) check=have_submission ;;
 	chromium) check=have_chromium ;;
 	esac
 	if $check; then

@@ -48,7 +48,7 @@ func (a *app) inboxConfig() inbox.Config {
 		Addr: net.JoinHostPort(m.Host, strconv.Itoa(m.Port)), TLS: m.TLS, AllowPlaintext: m.AllowPlaintext, Username: m.Username,
 		Password: m.Password.Value(), Folder: m.Folder, Idle: m.Idle, PollInterval: m.PollInterval,
 		Timeout: m.Timeout, ReconnectMax: m.ReconnectMax, MaxMessageBytes: int64(m.MaxMessageBytes),
-		MoveTo: m.MoveTo, Keyword: m.Keyword,
+		MoveTo: m.MoveTo, Keyword: m.Keyword, TLSCAFile: m.TLSCAFile, TLSServerName: m.TLSServerName,
 	}
 }
 

@@ -149,11 +149,9 @@ func (a *app) startWorker(ctx context.Context) (stop func(), err error) {
 	if err != nil {
 		return nil, err
 	}
-	s := a.cfg.SMTP
-	m, err := mailer.New(mailer.Config{
-		Host: s.Host, Port: s.Port, TLS: s.TLS, AllowPlaintext: s.AllowPlaintext, Username: s.Username, Password: s.Password.Value(),
-		Timeout: s.Timeout, Connections: a.cfg.Sending.Concurrency,
-	})
+	mcfg := a.mailerConfig()
+	mcfg.Connections = a.cfg.Sending.Concurrency
+	m, err := mailer.New(mcfg)
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +179,7 @@ func (a *app) startWorker(ctx context.Context) (stop func(), err error) {
 		rdb.Close()
 		return nil, fmt.Errorf("worker: %w", err)
 	}
-	a.log().Info("worker started", "smtp", fmt.Sprintf("%s:%d", s.Host, s.Port), "tls", s.TLS,
+	a.log().Info("worker started", "smtp", fmt.Sprintf("%s:%d", mcfg.Host, mcfg.Port), "tls", mcfg.TLS,
 		"concurrency", a.cfg.Sending.Concurrency, "per_minute", a.cfg.Sending.PerMinute,
 		"per_domain_per_minute", a.cfg.Sending.PerDomainPerMinute)
 	return func() {

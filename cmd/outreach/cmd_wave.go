@@ -429,10 +429,7 @@ changes nothing of the wave: no letter changes state, no campaign gets a date.`,
 // mailer connects to the configured SMTP server, for mail sent outside the
 // queue (a test copy).
 func (a *app) mailer() (*mailer.Mailer, error) {
-	s := a.cfg.SMTP
-	return mailer.New(mailer.Config{
-		Host: s.Host, Port: s.Port, TLS: s.TLS, Username: s.Username, Password: s.Password.Value(), Timeout: s.Timeout,
-	})
+	return mailer.New(a.mailerConfig())
 }
 
 // days writes a delay in days when it is a whole number of them.

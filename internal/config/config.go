@@ -85,6 +85,11 @@ type SMTP struct {
 	// (a relay on a private network): letters and the password then
 	// travel in clear.
 	AllowPlaintext bool `yaml:"allow_plaintext"`
+	// TLSCAFile, when set, is a PEM file of the private CA the server's
+	// certificate must chain to, instead of the system's roots;
+	// TLSServerName, when set, the name it must hold instead of Host.
+	TLSCAFile     string `yaml:"tls_ca_file"`
+	TLSServerName string `yaml:"tls_server_name"`
 }
 
 // IMAP is the campaign mailbox replies arrive in. An empty Host turns the
@@ -127,6 +132,11 @@ type IMAP struct {
 	// AllowPlaintext permits tls: none to a host that is not this machine:
 	// the password and the mail then travel in clear.
 	AllowPlaintext bool `yaml:"allow_plaintext"`
+	// TLSCAFile, when set, is a PEM file of the private CA the server's
+	// certificate must chain to, instead of the system's roots;
+	// TLSServerName, when set, the name it must hold instead of Host.
+	TLSCAFile     string `yaml:"tls_ca_file"`
+	TLSServerName string `yaml:"tls_server_name"`
 }
 
 // Replies holds how replies are matched to letters.
@@ -372,6 +382,9 @@ func (c Config) Validate() error {
 	if c.SMTP.Port <= 0 || c.SMTP.Port > 65535 {
 		return fmt.Errorf("smtp.port: %d is not a port", c.SMTP.Port)
 	}
+	if err := validateTLSVerify("smtp", c.SMTP.TLS, c.SMTP.TLSCAFile, c.SMTP.TLSServerName); err != nil {
+		return err
+	}
 	if c.SMTP.TLS == TLSNone && plaintext.Check(c.SMTP.Host, c.SMTP.AllowPlaintext) != nil {
 		return fmt.Errorf("smtp.tls: none would send letters (and any password) in clear to %s, which is not this machine: "+
 			"use starttls or tls, or set smtp.allow_plaintext: true for a relay on a private network", c.SMTP.Host)
@@ -430,7 +443,7 @@ func (m IMAP) validate() error {
 	case strings.ContainsAny(m.TrustedAuthServID, " \t\r\n;"):
 		return fmt.Errorf("imap.trusted_authserv_id: %q is not an authserv-id (a host name such as mx.example.org)", m.TrustedAuthServID)
 	}
-	return nil
+	return validateTLSVerify("imap", m.TLS, m.TLSCAFile, m.TLSServerName)
 }
 
 func (c Config) validateSupporters() error {

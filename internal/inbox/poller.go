@@ -21,6 +21,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/outreach-campaign/outreach/internal/mailtls"
 	"github.com/outreach-campaign/outreach/internal/plaintext"
 	"github.com/outreach-campaign/outreach/internal/store"
 )
@@ -67,6 +68,13 @@ type Config struct {
 	// together (one store transaction).
 	BatchSize  int
 	BatchBytes int64
+
+	// TLSCAFile, when set, is a PEM file of the CA (or CAs) the server's
+	// certificate must chain to, instead of the system's roots
+	// (imap.tls_ca_file); TLSServerName, when set, is the name the
+	// certificate must hold instead of the host of Addr
+	// (imap.tls_server_name). Certificates are always verified.
+	TLSCAFile, TLSServerName string
 }
 
 // withDefaults fills in what was left zero.
@@ -445,7 +453,13 @@ func pollWait(ctx context.Context, c *imapclient.Client, interval time.Duration)
 func dial(cfg Config, opts *imapclient.Options) (*imapclient.Client, error) {
 	cfg = cfg.withDefaults()
 	opts.Dialer = &net.Dialer{Timeout: cfg.Timeout}
-	opts.TLSConfig = cfg.TLSConfig
+	if cfg.TLS != TLSNone {
+		t, err := mailtls.Config(cfg.TLSConfig, mailtls.Host(cfg.Addr), cfg.TLSCAFile, cfg.TLSServerName)
+		if err != nil {
+			return nil, fmt.Errorf("inbox: connect to %s: %w", cfg.Addr, err)
+		}
+		opts.TLSConfig = t
+	}
 	var (
 		c   *imapclient.Client
 		err error
@@ -468,7 +482,8 @@ func dial(cfg Config, opts *imapclient.Options) (*imapclient.Client, error) {
 		return nil, fmt.Errorf("inbox: TLS mode %q is not one of starttls, tls, none", cfg.TLS)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("inbox: connect to %s: %w", cfg.Addr, err)
+		// A refused certificate is a setting to change: say which.
+		return nil, fmt.Errorf("inbox: connect to %s: %w", cfg.Addr, mailtls.Explain(err, "imap"))
 	}
 	if err := c.Login(cfg.Username, cfg.Password).Wait(); err != nil {
 		c.Close()

@@ -22,6 +22,7 @@ import (
 	"github.com/wneessen/go-mail"
 	"github.com/wneessen/go-mail/smtp"
 
+	"github.com/outreach-campaign/outreach/internal/mailtls"
 	"github.com/outreach-campaign/outreach/internal/plaintext"
 )
 
@@ -71,6 +72,12 @@ type Config struct {
 	HELO        string      // name given in EHLO; empty: this machine's host name
 	Connections int         // most SMTP sessions open at once (the pool's size); 0 means 1
 	TLSConfig   *tls.Config // optional; ServerName defaults to Host
+	// TLSCAFile, when set, is a PEM file of the CA (or CAs) the server's
+	// certificate must chain to, instead of the system's roots
+	// (smtp.tls_ca_file). TLSServerName, when set, is the name the
+	// certificate must hold instead of Host (smtp.tls_server_name).
+	// Certificates are always verified.
+	TLSCAFile, TLSServerName string
 }
 
 // Mailer sends messages through a pool of up to Config.Connections SMTP
@@ -165,7 +172,11 @@ func New(cfg Config) (*Mailer, error) {
 	}
 	switch cfg.TLS {
 	case TLSStartTLS, TLSImplicit:
-		m.tls = tlsConfig(cfg)
+		t, err := mailtls.Config(cfg.TLSConfig, cfg.Host, cfg.TLSCAFile, cfg.TLSServerName)
+		if err != nil {
+			return nil, fmt.Errorf("mailer: config: %w", err)
+		}
+		m.tls = t
 		if cfg.TLS == TLSStartTLS {
 			opts = append(opts, mail.WithTLSPolicy(mail.TLSMandatory), mail.WithTLSConfig(m.tls))
 		} else {
@@ -189,22 +200,6 @@ func New(cfg Config) (*Mailer, error) {
 	}
 	m.client = client
 	return m, nil
-}
-
-func tlsConfig(cfg Config) *tls.Config {
-	var c *tls.Config
-	if cfg.TLSConfig != nil {
-		c = cfg.TLSConfig.Clone()
-	} else {
-		c = &tls.Config{}
-	}
-	if c.ServerName == "" {
-		c.ServerName = cfg.Host
-	}
-	if c.MinVersion == 0 {
-		c.MinVersion = tls.VersionTLS12
-	}
-	return c
 }
 
 // Send delivers msg and returns the server's reply to the end of its data
@@ -419,7 +414,9 @@ func (m *Mailer) dial(ctx context.Context) (*conn, error) {
 		if slot.conn != nil {
 			_ = slot.conn.Close()
 		}
-		return nil, fmt.Errorf("connect to %s: %w", m.client.ServerAddr(), err)
+		// A refused certificate is a setting to change, not a network
+		// hiccup: say which.
+		return nil, fmt.Errorf("connect to %s: %w", m.client.ServerAddr(), mailtls.Explain(err, "smtp"))
 	}
 	if slot.conn == nil {
 		// Cannot happen: go-mail dials through dialContext.

@@ -525,6 +525,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{Host: "smtp.example", Timeout: -time.Second},
 		{Host: "smtp.example", Connections: -1},
 		{Host: "smtp.example", HELO: "a\r\nRCPT TO:<x@example>"},
+		{Host: "smtp.example", TLSCAFile: "testdata/no-such-ca.pem"},
 	} {
 		if _, err := mailer.New(cfg); err == nil || !strings.HasPrefix(err.Error(), "mailer: config: ") {
 			t.Errorf("New(%+v) = %v, want a config error", cfg, err)

@@ -1,55 +1,21 @@
 package smtptest
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"math/big"
-	"net"
 	"testing"
-	"time"
+
+	"github.com/outreach-campaign/outreach/internal/testcert"
 )
 
 // SelfSignedCert makes a certificate for localhost, 127.0.0.1 and ::1,
 // valid for a day, and a pool that trusts it: give the certificate to
 // WithTLS or WithImplicitTLS and the pool to the client's tls.Config
 // RootCAs, so the client verifies the server as it would in production
-// instead of skipping verification.
+// instead of skipping verification. (For a CA file, as the settings take
+// one, use package testcert directly.)
 func SelfSignedCert(tb testing.TB) (tls.Certificate, *x509.CertPool) {
 	tb.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		tb.Fatalf("smtptest: generate key: %v", err)
-	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
-	if err != nil {
-		tb.Fatalf("smtptest: serial: %v", err)
-	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: "smtptest"},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		DNSNames:              []string{"localhost"},
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		tb.Fatalf("smtptest: create certificate: %v", err)
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		tb.Fatalf("smtptest: parse certificate: %v", err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(leaf)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
+	ca := testcert.NewCA(tb, "smtptest")
+	return ca.Issue(tb, "localhost", "127.0.0.1", "::1").TLS, ca.Pool()
 }

@@ -1,0 +1,13 @@
+package main
+
+import "github.com/outreach-campaign/outreach/internal/mailer"
+
+// mailerConfig is the SMTP client's view of the smtp settings, the same
+// for the workers and for mail sent outside the queue.
+func (a *app) mailerConfig() mailer.Config {
+	s := a.cfg.SMTP
+	return mailer.Config{
+		Host: s.Host, Port: s.Port, TLS: s.TLS, AllowPlaintext: s.AllowPlaintext, Username: s.Username,
+		Password: s.Password.Value(), Timeout: s.Timeout, TLSCAFile: s.TLSCAFile, TLSServerName: s.TLSServerName,
+	}
+}

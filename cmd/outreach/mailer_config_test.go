@@ -1,0 +1,27 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/outreach-campaign/outreach/internal/config"
+)
+
+// TestTLSSettingsReachTheClients checks that smtp.tls_ca_file,
+// smtp.tls_server_name and their imap twins are handed to the SMTP and
+// IMAP clients (whose tests show what they do with them), and that the
+// test copy's mailer gets the same settings as the workers'.
+func TestTLSSettingsReachTheClients(t *testing.T) {
+	cfg := config.Default()
+	cfg.SMTP.TLS, cfg.SMTP.TLSCAFile, cfg.SMTP.TLSServerName = config.TLSImplicit, "/etc/outreach/relay-ca.pem", "relay.internal"
+	cfg.SMTP.AllowPlaintext = true
+	cfg.IMAP.TLS, cfg.IMAP.TLSCAFile, cfg.IMAP.TLSServerName = config.TLSStartTLS, "/etc/outreach/imap-ca.pem", "mail.internal"
+	a := &app{cfg: cfg}
+	m := a.mailerConfig()
+	if m.TLS != "tls" || m.TLSCAFile != "/etc/outreach/relay-ca.pem" || m.TLSServerName != "relay.internal" || !m.AllowPlaintext {
+		t.Errorf("mailer config: tls %q, ca %q, name %q, allow plaintext %v", m.TLS, m.TLSCAFile, m.TLSServerName, m.AllowPlaintext)
+	}
+	i := a.inboxConfig()
+	if i.TLS != "starttls" || i.TLSCAFile != "/etc/outreach/imap-ca.pem" || i.TLSServerName != "mail.internal" {
+		t.Errorf("inbox config: tls %q, ca %q, name %q", i.TLS, i.TLSCAFile, i.TLSServerName)
+	}
+}
