@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/emersion/go-sasl"
 	"github.com/wneessen/go-mail"
 	"github.com/wneessen/go-mail/smtp"
 
@@ -71,6 +72,10 @@ type Config struct {
 	HELO        string      // name given in EHLO; empty: this machine's host name
 	Connections int         // most SMTP sessions open at once (the pool's size); 0 means 1
 	TLSConfig   *tls.Config // optional; ServerName defaults to Host
+	// SASL, when set, logs each new session in with the client it returns
+	// (XOAUTH2 or OAUTHBEARER with a fresh access token: see package
+	// oauth) instead of Username and Password.
+	SASL func(ctx context.Context) (sasl.Client, error)
 }
 
 // Mailer sends messages through a pool of up to Config.Connections SMTP
@@ -425,7 +430,12 @@ func (m *Mailer) dial(ctx context.Context) (*conn, error) {
 		// Cannot happen: go-mail dials through dialContext.
 		return nil, errors.New("dialled connection not seen")
 	}
-	if m.cfg.Username != "" {
+	if m.cfg.SASL != nil {
+		if err := authenticateSASL(ctx, sc, m.cfg.SASL); err != nil {
+			_ = slot.conn.Close()
+			return nil, fmt.Errorf("connect to %s: %w", m.client.ServerAddr(), err)
+		}
+	} else if m.cfg.Username != "" {
 		if err := m.authenticate(sc); err != nil {
 			_ = slot.conn.Close()
 			return nil, fmt.Errorf("connect to %s: %w", m.client.ServerAddr(), err)
