@@ -20,6 +20,7 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+	"github.com/emersion/go-sasl"
 
 	"github.com/outreach-campaign/outreach/internal/plaintext"
 	"github.com/outreach-campaign/outreach/internal/store"
@@ -67,6 +68,11 @@ type Config struct {
 	// together (one store transaction).
 	BatchSize  int
 	BatchBytes int64
+
+	// SASL, when set, logs in with the client it returns for each
+	// connection (XOAUTH2 or OAUTHBEARER with a fresh access token: see
+	// package oauth) instead of Username and Password.
+	SASL func(ctx context.Context) (sasl.Client, error)
 }
 
 // withDefaults fills in what was left zero.
@@ -154,6 +160,7 @@ func (p *Poller) Run(ctx context.Context) error {
 		log.Warn("inbox: the IMAP password is sent without TLS (allowed by the settings)", "addr", cfg.Addr)
 	}
 	delay := cfg.ReconnectMin
+	signIn := "" // the sign-in failure already reported
 	for {
 		started := time.Now()
 		err := p.session(ctx, cfg)
@@ -163,7 +170,20 @@ func (p *Poller) Run(ctx context.Context) error {
 		if time.Since(started) > 2*cfg.ReconnectMax {
 			delay = cfg.ReconnectMin // it ran well for a while: a new failure
 		}
-		log.Warn("inbox: mailbox session ended; reconnecting", "mailbox", cfg.Mailbox(), "err", err, "in", delay)
+		var se *signInError
+		switch {
+		case !errors.As(err, &se):
+			signIn = ""
+			log.Warn("inbox: mailbox session ended; reconnecting", "mailbox", cfg.Mailbox(), "err", err, "in", delay)
+		case err.Error() != signIn:
+			// Staff must act (sign in again): say it once, clearly, and
+			// keep trying at the slowest pace rather than flood the log.
+			signIn = err.Error()
+			log.Error("inbox: cannot sign in to the mailbox; the poller waits until it can", "mailbox", cfg.Mailbox(),
+				"err", err, "retry_within", cfg.ReconnectMax)
+		default:
+			log.Debug("inbox: still cannot sign in to the mailbox", "mailbox", cfg.Mailbox(), "in", delay)
+		}
 		select {
 		case <-ctx.Done():
 			return nil
@@ -470,9 +490,9 @@ func dial(cfg Config, opts *imapclient.Options) (*imapclient.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("inbox: connect to %s: %w", cfg.Addr, err)
 	}
-	if err := c.Login(cfg.Username, cfg.Password).Wait(); err != nil {
+	if err := login(c, cfg); err != nil {
 		c.Close()
-		return nil, fmt.Errorf("inbox: log in to %s as %s: %w", cfg.Addr, cfg.Username, err)
+		return nil, err
 	}
 	return c, nil
 }

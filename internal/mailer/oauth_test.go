@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/oauth2"
-
 	"github.com/outreach-campaign/outreach/internal/mailer"
 	"github.com/outreach-campaign/outreach/internal/mailer/smtptest"
 	"github.com/outreach-campaign/outreach/internal/oauth"
@@ -17,8 +15,7 @@ import (
 	"github.com/outreach-campaign/outreach/internal/store"
 )
 
-// signedIn returns a token source for user, signed in at provider p (a
-// refresh token only: the first connection refreshes).
+// signedIn returns a token source for user, signed in at provider p.
 func signedIn(t *testing.T, p *oauthtest.Server, user string) *oauth.Source {
 	t.Helper()
 	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "oauth.db"))
@@ -26,23 +23,7 @@ func signedIn(t *testing.T, p *oauthtest.Server, user string) *oauth.Source {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	sealer, err := oauth.NewSealer([]byte("0123456789abcdef-letters-secret"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok := &oauth2.Token{RefreshToken: p.IssueRefreshToken()}
-	if err := oauth.SignIn(context.Background(), st, sealer, user, oauth.Custom, tok, p.Now()); err != nil {
-		t.Fatal(err)
-	}
-	settings := oauth.Settings{ClientID: oauthtest.ClientID, TokenURL: p.TokenURL(), DeviceURL: p.DeviceURL(), Scopes: []string{"mail"}}
-	return &oauth.Source{Account: user, Store: st, Sealer: sealer, Now: p.Now,
-		Provider: func(name string) (*oauth2.Config, error) {
-			prov, err := oauth.Lookup(name, settings)
-			if err != nil {
-				return nil, err
-			}
-			return prov.Config(settings), nil
-		}}
+	return p.SignIn(t, st, user)
 }
 
 // TestSendWithOAuth2 sends letters to a server that takes only OAuth2

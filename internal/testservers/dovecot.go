@@ -35,6 +35,7 @@ type DovecotServer struct {
 	conf    string
 	logPath string
 	outPath string
+	oauth2  string // introspection URL; empty: passwords only
 
 	mu   sync.Mutex
 	proc *process // nil while stopped
@@ -47,6 +48,20 @@ type DovecotServer struct {
 //
 // Dovecot is looked up as `dovecot` in $PATH, then /usr/sbin/dovecot.
 func Dovecot(tb testing.TB) *DovecotServer {
+	tb.Helper()
+	return startDovecot(tb, "")
+}
+
+// DovecotOAuth2 is Dovecot that also takes OAuth2 bearer tokens (SASL
+// XOAUTH2 and OAUTHBEARER) for DovecotUser, asking introspectionURL about
+// each (RFC 7662, token=... in a POST; it must answer "active": true and
+// "username": DovecotUser). The password still works, for Append.
+func DovecotOAuth2(tb testing.TB, introspectionURL string) *DovecotServer {
+	tb.Helper()
+	return startDovecot(tb, introspectionURL)
+}
+
+func startDovecot(tb testing.TB, oauth2URL string) *DovecotServer {
 	tb.Helper()
 	bin, err := lookBinary("dovecot", "/usr/sbin/dovecot")
 	if err != nil {
@@ -77,6 +92,7 @@ func Dovecot(tb testing.TB) *DovecotServer {
 		conf:     filepath.Join(dir, "dovecot.conf"),
 		logPath:  filepath.Join(dir, "dovecot.log"),
 		outPath:  filepath.Join(dir, "dovecot.out"),
+		oauth2:   oauth2URL,
 	}
 	if err := d.prepareDirs(); err != nil {
 		tb.Fatalf("testservers: start dovecot: %v", err)
@@ -373,10 +389,16 @@ type dovecotConfig struct {
 	Root     bool
 	User     string // as root: whom mail belongs to; else: who runs everything
 	Group    string
+	OAuth2   bool // an oauth2 passdb for XOAUTH2 and OAUTHBEARER (dovecot-oauth2.conf.ext)
 }
 
 func (d *DovecotServer) writeConfig(port int) error {
-	cfg := dovecotConfig{Dir: d.Dir, Log: d.logPath, Port: port, Root: os.Geteuid() == 0}
+	cfg := dovecotConfig{Dir: d.Dir, Log: d.logPath, Port: port, Root: os.Geteuid() == 0, OAuth2: d.oauth2 != ""}
+	if cfg.OAuth2 {
+		if err := d.writeOAuth2Config(); err != nil {
+			return err
+		}
+	}
 	if cfg.Root {
 		u, err := nobody()
 		if err != nil {
@@ -413,7 +435,7 @@ log_path = {{.Log}}
 instance_name = testservers
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login{{if .OAuth2}} xoauth2 oauthbearer{{end}}
 auth_verbose = yes
 # Tests check wrong passwords: fail them at once (see also anvil below).
 auth_failure_delay = 0
@@ -444,6 +466,14 @@ namespace inbox {
 passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {{.Dir}}/passwd
+{{- if .OAuth2}}
+  mechanisms = plain login
+}
+passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {{.Dir}}/dovecot-oauth2.conf.ext
+{{- end}}
 }
 userdb {
   driver = static

@@ -6,6 +6,7 @@
 package oauthtest
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -17,6 +18,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/outreach-campaign/outreach/internal/oauth"
 )
 
 // ClientID is the application the server knows.
@@ -34,7 +39,6 @@ type Server struct {
 	offset    time.Duration // the server's clock runs this far ahead
 	ttl       time.Duration
 	rotate    bool
-	revoked   bool
 	access    map[string]time.Time // access token: when it expires
 	refresh   map[string]bool      // refresh tokens issued
 	codes     map[string]codeGrant // browser flow: code to its challenge
@@ -88,12 +92,46 @@ func (s *Server) Rotate() {
 	s.rotate = true
 }
 
-// Revoke makes every refresh token invalid, as when the account's owner
-// removes the application's access: refreshing then fails invalid_grant.
+// Revoke makes every refresh token issued so far invalid, as when the
+// account's owner removes the application's access: refreshing with one
+// then fails invalid_grant. A new sign-in gets a working one.
 func (s *Server) Revoke() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.revoked = true
+	for t := range s.refresh {
+		s.refresh[t] = false
+	}
+}
+
+// SignIn stores a sign-in of account, as `outreach auth login` would
+// after signing in here (a refresh token, no access token yet: the first
+// connection refreshes), and returns a token source for it on the
+// server's clock.
+func (s *Server) SignIn(tb testing.TB, st oauth.Store, account string) *oauth.Source {
+	tb.Helper()
+	sealer, err := oauth.NewSealer([]byte("oauthtest-sealing-secret"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tok := &oauth2.Token{RefreshToken: s.IssueRefreshToken()}
+	if err := oauth.SignIn(context.Background(), st, sealer, account, oauth.Custom, tok, s.Now()); err != nil {
+		tb.Fatal(err)
+	}
+	settings := s.Settings()
+	return &oauth.Source{Account: account, Store: st, Sealer: sealer, Now: s.Now,
+		Provider: func(name string) (*oauth2.Config, error) {
+			p, err := oauth.Lookup(name, settings)
+			if err != nil {
+				return nil, err
+			}
+			return p.Config(settings), nil
+		}}
+}
+
+// Settings are the oauth settings of a custom provider that is this server.
+func (s *Server) Settings() oauth.Settings {
+	return oauth.Settings{ClientID: ClientID, AuthURL: s.AuthURL(), TokenURL: s.TokenURL(), DeviceURL: s.DeviceURL(),
+		Scopes: []string{"mail"}}
 }
 
 // Refreshes counts the successful refresh_token grants.
@@ -195,7 +233,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 			s.issue(w, true)
 		}
 	case "refresh_token":
-		if s.revoked || !s.refresh[r.FormValue("refresh_token")] {
+		if !s.refresh[r.FormValue("refresh_token")] {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusBadRequest)
 			json.NewEncoder(w).Encode(map[string]string{"error": "invalid_grant",
