@@ -38,6 +38,7 @@ type Config struct {
 	Web          Web          `yaml:"web"`
 	Supporters   Supporters   `yaml:"supporters"`
 	Replies      Replies      `yaml:"replies"`
+	OAuth        OAuth        `yaml:"oauth"`
 }
 
 // Store says where the campaign's data is kept.
@@ -85,6 +86,9 @@ type SMTP struct {
 	// (a relay on a private network): letters and the password then
 	// travel in clear.
 	AllowPlaintext bool `yaml:"allow_plaintext"`
+	// Auth is how to log in: password, xoauth2 or oauthbearer (OAuth2,
+	// after `outreach auth login`).
+	Auth string `yaml:"auth"`
 }
 
 // IMAP is the campaign mailbox replies arrive in. An empty Host turns the
@@ -127,6 +131,8 @@ type IMAP struct {
 	// AllowPlaintext permits tls: none to a host that is not this machine:
 	// the password and the mail then travel in clear.
 	AllowPlaintext bool `yaml:"allow_plaintext"`
+	// Auth is how to log in: password, xoauth2 or oauthbearer.
+	Auth string `yaml:"auth"`
 }
 
 // Replies holds how replies are matched to letters.
@@ -285,10 +291,10 @@ func Default() Config {
 	return Config{
 		Store: Store{Path: "var/outreach.db"},
 		Redis: Redis{Addr: "127.0.0.1:6379"},
-		SMTP:  SMTP{Host: "127.0.0.1", Port: 1025, TLS: TLSNone, Timeout: 30 * time.Second},
+		SMTP:  SMTP{Host: "127.0.0.1", Port: 1025, TLS: TLSNone, Timeout: 30 * time.Second, Auth: AuthPassword},
 		IMAP: IMAP{Host: "127.0.0.1", Port: 10143, TLS: TLSNone, Username: "campaign", Folder: "INBOX",
 			Idle: true, PollInterval: time.Minute, Timeout: 30 * time.Second, ReconnectMax: 5 * time.Minute,
-			MaxMessageBytes: 10 << 20, MessageDeadline: 10 * time.Second},
+			MaxMessageBytes: 10 << 20, MessageDeadline: 10 * time.Second, Auth: AuthPassword},
 		Organisation: Organisation{
 			Name:    "Sister City Campaign",
 			Address: "campaign@outreach.example",
@@ -306,6 +312,7 @@ func Default() Config {
 			WorkingHours: "09:00-17:00", DigestPeriod: "day", BatchInterval: time.Minute,
 		},
 		Replies: Replies{ConfirmThreshold: 0.85},
+		OAuth:   OAuth{Scopes: []string{}},
 	}
 }
 
@@ -394,6 +401,9 @@ func (c Config) Validate() error {
 		}
 	}
 	if err := c.IMAP.validate(); err != nil {
+		return err
+	}
+	if err := c.validateOAuth(); err != nil {
 		return err
 	}
 	if t := c.Replies.ConfirmThreshold; !(t > 0 && t <= 1) {
