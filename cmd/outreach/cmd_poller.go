@@ -66,8 +66,12 @@ func (a *app) poller(ctx context.Context) (*inbox.Poller, error) {
 		Lookup: st, Verifier: comp.Signer, RefPattern: letter.RefPattern,
 		LetterText: letterText(st, comp), AuthServID: a.cfg.IMAP.TrustedAuthServID,
 	}
+	cfg := a.inboxConfig()
+	if cfg.SASL, err = a.oauthSASL(ctx, a.cfg.IMAP.Auth, a.cfg.IMAP.Username, a.cfg.IMAP.Host, a.cfg.IMAP.Port); err != nil {
+		return nil, err
+	}
 	return &inbox.Poller{
-		Config: a.inboxConfig(), Store: st, Log: a.log(),
+		Config: cfg, Store: st, Log: a.log(),
 		Handler: &inbox.Recorder{Store: st, Matcher: matcher, Threshold: a.cfg.Replies.ConfirmThreshold, Log: a.log(),
 			MessageDeadline: a.cfg.IMAP.MessageDeadline},
 	}, nil

@@ -150,9 +150,13 @@ func (a *app) startWorker(ctx context.Context) (stop func(), err error) {
 		return nil, err
 	}
 	s := a.cfg.SMTP
+	smtpAuth, err := a.oauthSASL(ctx, s.Auth, s.Username, s.Host, s.Port)
+	if err != nil {
+		return nil, err
+	}
 	m, err := mailer.New(mailer.Config{
 		Host: s.Host, Port: s.Port, TLS: s.TLS, AllowPlaintext: s.AllowPlaintext, Username: s.Username, Password: s.Password.Value(),
-		Timeout: s.Timeout, Connections: a.cfg.Sending.Concurrency,
+		Timeout: s.Timeout, Connections: a.cfg.Sending.Concurrency, SASL: smtpAuth,
 	})
 	if err != nil {
 		return nil, err

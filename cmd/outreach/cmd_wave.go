@@ -408,7 +408,7 @@ changes nothing of the wave: no letter changes state, no campaign gets a date.`,
 			if err != nil {
 				return err
 			}
-			m, err := a.mailer()
+			m, err := a.mailer(ctx)
 			if err != nil {
 				return err
 			}
@@ -428,10 +428,15 @@ changes nothing of the wave: no letter changes state, no campaign gets a date.`,
 
 // mailer connects to the configured SMTP server, for mail sent outside the
 // queue (a test copy).
-func (a *app) mailer() (*mailer.Mailer, error) {
+func (a *app) mailer(ctx context.Context) (*mailer.Mailer, error) {
 	s := a.cfg.SMTP
+	smtpAuth, err := a.oauthSASL(ctx, s.Auth, s.Username, s.Host, s.Port)
+	if err != nil {
+		return nil, err
+	}
 	return mailer.New(mailer.Config{
 		Host: s.Host, Port: s.Port, TLS: s.TLS, Username: s.Username, Password: s.Password.Value(), Timeout: s.Timeout,
+		SASL: smtpAuth,
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -36,11 +37,12 @@ func DeviceLogin(ctx context.Context, cfg *oauth2.Config, out io.Writer) (*oauth
 }
 
 // BrowserLogin runs the authorization-code flow with PKCE (RFC 7636) and
-// a loopback redirect (RFC 8252): it listens on a free port of 127.0.0.1,
-// prints the address to open (and hands it to open, when set: a browser
-// on this machine), and exchanges the code the provider sends back there.
-func BrowserLogin(ctx context.Context, cfg *oauth2.Config, out io.Writer, open func(url string) error) (*oauth2.Token, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+// a loopback redirect (RFC 8252): it listens on port of 127.0.0.1 (0: any
+// free one; a fixed one can be forwarded with ssh -L from a machine with a
+// browser), prints the address to open (and hands it to open, when set),
+// and exchanges the code the provider sends back there.
+func BrowserLogin(ctx context.Context, cfg *oauth2.Config, port int, out io.Writer, open func(url string) error) (*oauth2.Token, error) {
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	if err != nil {
 		return nil, fmt.Errorf("oauth: listen for the sign-in's redirect: %w", err)
 	}

@@ -239,7 +239,7 @@ func TestBrowserLoginWithPKCE(t *testing.T) {
 		}
 		return nil
 	}
-	tok, err := oauth.BrowserLogin(ctx, prov.Config(custom(p)), &out, func(u string) error { go browser(u); return nil })
+	tok, err := oauth.BrowserLogin(ctx, prov.Config(custom(p)), 0, &out, func(u string) error { go browser(u); return nil })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -84,6 +84,14 @@ func (s *Server) Advance(d time.Duration) {
 	s.offset += d
 }
 
+// SetTTL sets how long access tokens issued from now on last (an hour by
+// default). One shorter than oauth.DefaultMargin is replaced at every use.
+func (s *Server) SetTTL(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ttl = d
+}
+
 // Rotate makes every refresh issue a new refresh token too (the old one
 // keeps working, as at Microsoft).
 func (s *Server) Rotate() {
