@@ -464,12 +464,14 @@ func pollWait(ctx context.Context, c *imapclient.Client, interval time.Duration)
 // dial connects and logs in.
 func dial(cfg Config, opts *imapclient.Options) (*imapclient.Client, error) {
 	cfg = cfg.withDefaults()
+	// Credentials first: without them the server is not bothered.
+	sc, err := saslClient(cfg)
+	if err != nil {
+		return nil, err
+	}
 	opts.Dialer = &net.Dialer{Timeout: cfg.Timeout}
 	opts.TLSConfig = cfg.TLSConfig
-	var (
-		c   *imapclient.Client
-		err error
-	)
+	var c *imapclient.Client
 	switch cfg.TLS {
 	case TLSNone:
 		host, _, serr := net.SplitHostPort(cfg.Addr)
@@ -490,7 +492,7 @@ func dial(cfg Config, opts *imapclient.Options) (*imapclient.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("inbox: connect to %s: %w", cfg.Addr, err)
 	}
-	if err := login(c, cfg); err != nil {
+	if err := login(c, cfg, sc); err != nil {
 		c.Close()
 		return nil, err
 	}
