@@ -418,6 +418,14 @@ type dialSlotKey struct{}
 // dial opens one session: TCP (and TLS for TLSImplicit) in dialContext,
 // then go-mail's greeting, EHLO and STARTTLS, then our AUTH.
 func (m *Mailer) dial(ctx context.Context) (*conn, error) {
+	// Credentials first: without them the server is not bothered.
+	var auth sasl.Client
+	if m.cfg.SASL != nil {
+		var err error
+		if auth, err = m.cfg.SASL(ctx); err != nil {
+			return nil, fmt.Errorf("connect to %s: auth: %w", m.client.ServerAddr(), err)
+		}
+	}
 	slot := &dialSlot{}
 	sc, err := m.client.DialToSMTPClientWithContext(context.WithValue(ctx, dialSlotKey{}, slot))
 	if err != nil {
@@ -430,8 +438,8 @@ func (m *Mailer) dial(ctx context.Context) (*conn, error) {
 		// Cannot happen: go-mail dials through dialContext.
 		return nil, errors.New("dialled connection not seen")
 	}
-	if m.cfg.SASL != nil {
-		if err := authenticateSASL(ctx, sc, m.cfg.SASL); err != nil {
+	if auth != nil {
+		if err := authenticateSASL(sc, auth); err != nil {
 			_ = slot.conn.Close()
 			return nil, fmt.Errorf("connect to %s: %w", m.client.ServerAddr(), err)
 		}

@@ -1,7 +1,6 @@
 package mailer
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -13,11 +12,7 @@ import (
 
 // authenticateSASL logs the session in with a SASL client made for it
 // (OAuth2: a fresh token for each connection).
-func authenticateSASL(ctx context.Context, sc *smtp.Client, newClient func(context.Context) (sasl.Client, error)) error {
-	c, err := newClient(ctx)
-	if err != nil {
-		return fmt.Errorf("auth: %w", err)
-	}
+func authenticateSASL(sc *smtp.Client, c sasl.Client) error {
 	if ok, _ := sc.Extension("AUTH"); !ok {
 		return errors.New("auth: server offers no AUTH (over TLS only, perhaps?)")
 	}
