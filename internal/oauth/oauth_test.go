@@ -275,3 +275,49 @@ func TestLookup(t *testing.T) {
 		}
 	}
 }
+
+// racingStore lets another process refresh and save between this
+// process's refresh and its save, once.
+type racingStore struct {
+	oauth.Store
+	other func()
+	once  sync.Once
+}
+
+func (r *racingStore) SaveOAuthToken(ctx context.Context, t store.OAuthToken) (store.OAuthToken, error) {
+	r.once.Do(r.other)
+	return r.Store.SaveOAuthToken(ctx, t)
+}
+
+// TestSourceRefreshRaceKeepsOneToken: two processes refresh at the same
+// moment; the one that saves second is refused (compare-and-set) and
+// takes the token the first saved, so every process uses the same one.
+func TestSourceRefreshRaceKeepsOneToken(t *testing.T) {
+	ctx := context.Background()
+	p := oauthtest.Start(t, "campaign")
+	st, s := openStore(t), sealer(t)
+	source(t, p, st, s)
+	var otherToken string
+	race := &racingStore{Store: st}
+	race.other = func() {
+		var err error
+		if otherToken, err = newSource(p, st, s).Token(ctx); err != nil {
+			t.Error(err)
+		}
+	}
+	got, err := newSource(p, race, s).Token(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != otherToken || !p.Valid(got) {
+		t.Fatalf("the slower process uses %q, the other saved %q", got, otherToken)
+	}
+	rec, err := st.OAuthToken(ctx, account)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, _ := s.Open(rec.AccessToken, account)
+	if string(stored) != otherToken || rec.Version != 2 || p.Refreshes() != 2 {
+		t.Fatalf("stored %q version %d after %d refreshes; want the first saved, version 2, 2 refreshes", stored, rec.Version, p.Refreshes())
+	}
+}
