@@ -119,6 +119,7 @@ config/outreach.example.yaml documents them all.`,
 		a.pollerCommand(),
 		a.repliesCommand(),
 		a.devCommand(),
+		a.authCommand(),
 	)
 	return root
 }
@@ -163,30 +164,36 @@ func (a *app) store(ctx context.Context) (store.Store, error) {
 	return st, nil
 }
 
+// lettersSecret is letters.secret, or the one generated once and kept in
+// the store.
+func (a *app) lettersSecret(ctx context.Context) (string, error) {
+	if s := a.cfg.Letters.Secret.Value(); s != "" {
+		return s, nil
+	}
+	st, err := a.store(ctx)
+	if err != nil {
+		return "", err
+	}
+	return st.GeneratedSecret(ctx, "letters.secret", func() (string, error) {
+		b := make([]byte, 32)
+		if _, err := rand.Read(b); err != nil {
+			return "", err
+		}
+		return hex.EncodeToString(b), nil
+	})
+}
+
 // composer builds the letter composer from the settings: the templates
 // (checked now), and the signer keyed by the configured secret or by one
 // generated once and kept in the store.
 func (a *app) composer(ctx context.Context) (*letter.Composer, error) {
-	st, err := a.store(ctx)
-	if err != nil {
-		return nil, err
-	}
 	tpl, err := letter.LoadTemplates(templates.FS, a.cfg.Letters.TemplatesDir)
 	if err != nil {
 		return nil, err
 	}
-	secret := a.cfg.Letters.Secret.Value()
-	if secret == "" {
-		secret, err = st.GeneratedSecret(ctx, "letters.secret", func() (string, error) {
-			b := make([]byte, 32)
-			if _, err := rand.Read(b); err != nil {
-				return "", err
-			}
-			return hex.EncodeToString(b), nil
-		})
-		if err != nil {
-			return nil, err
-		}
+	secret, err := a.lettersSecret(ctx)
+	if err != nil {
+		return nil, err
 	}
 	signer, err := letter.NewSigner([]byte(secret), a.cfg.MessageIDDomain(), keyring.SplitSecrets(a.cfg.Letters.PreviousSecrets.Value())...)
 	if err != nil {

@@ -93,7 +93,10 @@ uses the development password.`,
 			case bounce:
 				raw, what = devreply.Bounce(orig, now), "a bounce for "+orig.To
 			}
-			mailbox := a.inboxConfig()
+			mailbox, err := a.inboxConfig(ctx)
+			if err != nil {
+				return err
+			}
 			if mailbox.Password == "" {
 				mailbox.Password = devMailboxPassword
 			}
@@ -101,7 +104,7 @@ uses the development password.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "put %s to letter %s into %s (UID %d)\n", what, l.ID, a.inboxConfig().Mailbox(), uid)
+			fmt.Fprintf(a.stdout, "put %s to letter %s into %s (UID %d)\n", what, l.ID, mailbox.Mailbox(), uid)
 			fmt.Fprintln(a.stdout, "the poller (outreach run) records it within seconds: outreach replies list; outreach status")
 			return nil
 		},

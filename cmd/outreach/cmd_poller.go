@@ -41,15 +41,22 @@ after a lost connection, and never deletes mail. "outreach run" runs it too.`,
 	}
 }
 
-// inboxConfig is the poller's view of the imap settings.
-func (a *app) inboxConfig() inbox.Config {
+// inboxConfig is the IMAP client's view of the imap settings: with
+// imap.auth xoauth2 or oauthbearer, each connection signs in with the
+// mailbox's stored OAuth2 sign-in instead of the password.
+func (a *app) inboxConfig(ctx context.Context) (inbox.Config, error) {
 	m := a.cfg.IMAP
+	auth, err := a.oauthSASL(ctx, m.Auth, m.Username, m.Host, m.Port)
+	if err != nil {
+		return inbox.Config{}, err
+	}
 	return inbox.Config{
 		Addr: net.JoinHostPort(m.Host, strconv.Itoa(m.Port)), TLS: m.TLS, AllowPlaintext: m.AllowPlaintext, Username: m.Username,
 		Password: m.Password.Value(), Folder: m.Folder, Idle: m.Idle, PollInterval: m.PollInterval,
 		Timeout: m.Timeout, ReconnectMax: m.ReconnectMax, MaxMessageBytes: int64(m.MaxMessageBytes),
 		MoveTo: m.MoveTo, Keyword: m.Keyword, TLSCAFile: m.TLSCAFile, TLSServerName: m.TLSServerName,
-	}
+		SASL: auth,
+	}, nil
 }
 
 // poller wires the poller to the mailbox, the matcher and the store.
@@ -66,8 +73,12 @@ func (a *app) poller(ctx context.Context) (*inbox.Poller, error) {
 		Lookup: st, Verifier: comp.Signer, RefPattern: letter.RefPattern,
 		LetterText: letterText(st, comp), AuthServID: a.cfg.IMAP.TrustedAuthServID,
 	}
+	cfg, err := a.inboxConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
 	return &inbox.Poller{
-		Config: a.inboxConfig(), Store: st, Log: a.log(),
+		Config: cfg, Store: st, Log: a.log(),
 		Handler: &inbox.Recorder{Store: st, Matcher: matcher, Threshold: a.cfg.Replies.ConfirmThreshold, Log: a.log(),
 			MessageDeadline: a.cfg.IMAP.MessageDeadline},
 	}, nil

@@ -199,7 +199,7 @@ func (a *app) addStaff(ctx context.Context, ws *web.Server) error {
 	staff := &web.Staff{Store: st, Auth: auth.NewService(st), Scheduler: sched, Composer: comp}
 	// The server sends only staff's test copies itself; without a mail
 	// server it offers none.
-	if m, err := a.mailer(); err == nil {
+	if m, err := a.mailer(ctx); err == nil {
 		staff.Mailer = m
 	} else {
 		a.log().Warn("no test copies of waves' letters from the web", "err", err)

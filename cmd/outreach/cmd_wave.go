@@ -408,7 +408,7 @@ changes nothing of the wave: no letter changes state, no campaign gets a date.`,
 			if err != nil {
 				return err
 			}
-			m, err := a.mailer()
+			m, err := a.mailer(ctx)
 			if err != nil {
 				return err
 			}
@@ -428,8 +428,12 @@ changes nothing of the wave: no letter changes state, no campaign gets a date.`,
 
 // mailer connects to the configured SMTP server, for mail sent outside the
 // queue (a test copy).
-func (a *app) mailer() (*mailer.Mailer, error) {
-	return mailer.New(a.mailerConfig())
+func (a *app) mailer(ctx context.Context) (*mailer.Mailer, error) {
+	cfg, err := a.mailerConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return mailer.New(cfg)
 }
 
 // days writes a delay in days when it is a whole number of them.

@@ -1,13 +1,24 @@
 package main
 
-import "github.com/outreach-campaign/outreach/internal/mailer"
+import (
+	"context"
+
+	"github.com/outreach-campaign/outreach/internal/mailer"
+)
 
 // mailerConfig is the SMTP client's view of the smtp settings, the same
-// for the workers and for mail sent outside the queue.
-func (a *app) mailerConfig() mailer.Config {
+// for the workers and for mail sent outside the queue: with smtp.auth
+// xoauth2 or oauthbearer, each session signs in with the mailbox's stored
+// OAuth2 sign-in instead of the password.
+func (a *app) mailerConfig(ctx context.Context) (mailer.Config, error) {
 	s := a.cfg.SMTP
+	auth, err := a.oauthSASL(ctx, s.Auth, s.Username, s.Host, s.Port)
+	if err != nil {
+		return mailer.Config{}, err
+	}
 	return mailer.Config{
 		Host: s.Host, Port: s.Port, TLS: s.TLS, AllowPlaintext: s.AllowPlaintext, Username: s.Username,
 		Password: s.Password.Value(), Timeout: s.Timeout, TLSCAFile: s.TLSCAFile, TLSServerName: s.TLSServerName,
-	}
+		SASL: auth,
+	}, nil
 }

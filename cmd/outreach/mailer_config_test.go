@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"testing"
 
 	"github.com/outreach-campaign/outreach/internal/config"
@@ -16,11 +17,17 @@ func TestTLSSettingsReachTheClients(t *testing.T) {
 	cfg.SMTP.AllowPlaintext = true
 	cfg.IMAP.TLS, cfg.IMAP.TLSCAFile, cfg.IMAP.TLSServerName = config.TLSStartTLS, "/etc/outreach/imap-ca.pem", "mail.internal"
 	a := &app{cfg: cfg}
-	m := a.mailerConfig()
+	m, err := a.mailerConfig(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
 	if m.TLS != "tls" || m.TLSCAFile != "/etc/outreach/relay-ca.pem" || m.TLSServerName != "relay.internal" || !m.AllowPlaintext {
 		t.Errorf("mailer config: tls %q, ca %q, name %q, allow plaintext %v", m.TLS, m.TLSCAFile, m.TLSServerName, m.AllowPlaintext)
 	}
-	i := a.inboxConfig()
+	i, err := a.inboxConfig(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
 	if i.TLS != "starttls" || i.TLSCAFile != "/etc/outreach/imap-ca.pem" || i.TLSServerName != "mail.internal" {
 		t.Errorf("inbox config: tls %q, ca %q, name %q", i.TLS, i.TLSCAFile, i.TLSServerName)
 	}

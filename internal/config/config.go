@@ -38,6 +38,7 @@ type Config struct {
 	Web          Web          `yaml:"web"`
 	Supporters   Supporters   `yaml:"supporters"`
 	Replies      Replies      `yaml:"replies"`
+	OAuth        OAuth        `yaml:"oauth"`
 }
 
 // Store says where the campaign's data is kept.
@@ -90,6 +91,9 @@ type SMTP struct {
 	// TLSServerName, when set, the name it must hold instead of Host.
 	TLSCAFile     string `yaml:"tls_ca_file"`
 	TLSServerName string `yaml:"tls_server_name"`
+	// Auth is how to log in: password, xoauth2 or oauthbearer (OAuth2,
+	// after `outreach auth login`).
+	Auth string `yaml:"auth"`
 }
 
 // IMAP is the campaign mailbox replies arrive in. An empty Host turns the
@@ -137,6 +141,8 @@ type IMAP struct {
 	// TLSServerName, when set, the name it must hold instead of Host.
 	TLSCAFile     string `yaml:"tls_ca_file"`
 	TLSServerName string `yaml:"tls_server_name"`
+	// Auth is how to log in: password, xoauth2 or oauthbearer.
+	Auth string `yaml:"auth"`
 }
 
 // Replies holds how replies are matched to letters.
@@ -295,10 +301,10 @@ func Default() Config {
 	return Config{
 		Store: Store{Path: "var/outreach.db"},
 		Redis: Redis{Addr: "127.0.0.1:6379"},
-		SMTP:  SMTP{Host: "127.0.0.1", Port: 1025, TLS: TLSNone, Timeout: 30 * time.Second},
+		SMTP:  SMTP{Host: "127.0.0.1", Port: 1025, TLS: TLSNone, Timeout: 30 * time.Second, Auth: AuthPassword},
 		IMAP: IMAP{Host: "127.0.0.1", Port: 10143, TLS: TLSNone, Username: "campaign", Folder: "INBOX",
 			Idle: true, PollInterval: time.Minute, Timeout: 30 * time.Second, ReconnectMax: 5 * time.Minute,
-			MaxMessageBytes: 10 << 20, MessageDeadline: 10 * time.Second},
+			MaxMessageBytes: 10 << 20, MessageDeadline: 10 * time.Second, Auth: AuthPassword},
 		Organisation: Organisation{
 			Name:    "Sister City Campaign",
 			Address: "campaign@outreach.example",
@@ -316,6 +322,7 @@ func Default() Config {
 			WorkingHours: "09:00-17:00", DigestPeriod: "day", BatchInterval: time.Minute,
 		},
 		Replies: Replies{ConfirmThreshold: 0.85},
+		OAuth:   OAuth{Scopes: []string{}},
 	}
 }
 
@@ -407,6 +414,9 @@ func (c Config) Validate() error {
 		}
 	}
 	if err := c.IMAP.validate(); err != nil {
+		return err
+	}
+	if err := c.validateOAuth(); err != nil {
 		return err
 	}
 	if t := c.Replies.ConfirmThreshold; !(t > 0 && t <= 1) {

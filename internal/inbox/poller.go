@@ -20,6 +20,7 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+	"github.com/emersion/go-sasl"
 
 	"github.com/outreach-campaign/outreach/internal/mailtls"
 	"github.com/outreach-campaign/outreach/internal/plaintext"
@@ -75,6 +76,10 @@ type Config struct {
 	// certificate must hold instead of the host of Addr
 	// (imap.tls_server_name). Certificates are always verified.
 	TLSCAFile, TLSServerName string
+	// SASL, when set, logs in with the client it returns for each
+	// connection (XOAUTH2 or OAUTHBEARER with a fresh access token: see
+	// package oauth) instead of Username and Password.
+	SASL func(ctx context.Context) (sasl.Client, error)
 }
 
 // withDefaults fills in what was left zero.
@@ -162,6 +167,7 @@ func (p *Poller) Run(ctx context.Context) error {
 		log.Warn("inbox: the IMAP password is sent without TLS (allowed by the settings)", "addr", cfg.Addr)
 	}
 	delay := cfg.ReconnectMin
+	signIn := "" // the sign-in failure already reported
 	for {
 		started := time.Now()
 		err := p.session(ctx, cfg)
@@ -171,7 +177,20 @@ func (p *Poller) Run(ctx context.Context) error {
 		if time.Since(started) > 2*cfg.ReconnectMax {
 			delay = cfg.ReconnectMin // it ran well for a while: a new failure
 		}
-		log.Warn("inbox: mailbox session ended; reconnecting", "mailbox", cfg.Mailbox(), "err", err, "in", delay)
+		var se *signInError
+		switch {
+		case !errors.As(err, &se):
+			signIn = ""
+			log.Warn("inbox: mailbox session ended; reconnecting", "mailbox", cfg.Mailbox(), "err", err, "in", delay)
+		case err.Error() != signIn:
+			// Staff must act (sign in again): say it once, clearly, and
+			// keep trying at the slowest pace rather than flood the log.
+			signIn = err.Error()
+			log.Error("inbox: cannot sign in to the mailbox; the poller waits until it can", "mailbox", cfg.Mailbox(),
+				"err", err, "retry_within", cfg.ReconnectMax)
+		default:
+			log.Debug("inbox: still cannot sign in to the mailbox", "mailbox", cfg.Mailbox(), "in", delay)
+		}
 		select {
 		case <-ctx.Done():
 			return nil
@@ -452,6 +471,11 @@ func pollWait(ctx context.Context, c *imapclient.Client, interval time.Duration)
 // dial connects and logs in.
 func dial(cfg Config, opts *imapclient.Options) (*imapclient.Client, error) {
 	cfg = cfg.withDefaults()
+	// Credentials first: without them the server is not bothered.
+	sc, err := saslClient(cfg)
+	if err != nil {
+		return nil, err
+	}
 	opts.Dialer = &net.Dialer{Timeout: cfg.Timeout}
 	if cfg.TLS != TLSNone {
 		t, err := mailtls.Config(cfg.TLSConfig, mailtls.Host(cfg.Addr), cfg.TLSCAFile, cfg.TLSServerName)
@@ -460,10 +484,7 @@ func dial(cfg Config, opts *imapclient.Options) (*imapclient.Client, error) {
 		}
 		opts.TLSConfig = t
 	}
-	var (
-		c   *imapclient.Client
-		err error
-	)
+	var c *imapclient.Client
 	switch cfg.TLS {
 	case TLSNone:
 		host, _, serr := net.SplitHostPort(cfg.Addr)
@@ -485,9 +506,9 @@ func dial(cfg Config, opts *imapclient.Options) (*imapclient.Client, error) {
 		// A refused certificate is a setting to change: say which.
 		return nil, fmt.Errorf("inbox: connect to %s: %w", cfg.Addr, mailtls.Explain(err, "imap"))
 	}
-	if err := c.Login(cfg.Username, cfg.Password).Wait(); err != nil {
+	if err := login(c, cfg, sc); err != nil {
 		c.Close()
-		return nil, fmt.Errorf("inbox: log in to %s as %s: %w", cfg.Addr, cfg.Username, err)
+		return nil, err
 	}
 	return c, nil
 }

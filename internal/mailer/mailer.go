@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/emersion/go-sasl"
 	"github.com/wneessen/go-mail"
 	"github.com/wneessen/go-mail/smtp"
 
@@ -78,6 +79,10 @@ type Config struct {
 	// certificate must hold instead of Host (smtp.tls_server_name).
 	// Certificates are always verified.
 	TLSCAFile, TLSServerName string
+	// SASL, when set, logs each new session in with the client it returns
+	// (XOAUTH2 or OAUTHBEARER with a fresh access token: see package
+	// oauth) instead of Username and Password.
+	SASL func(ctx context.Context) (sasl.Client, error)
 }
 
 // Mailer sends messages through a pool of up to Config.Connections SMTP
@@ -408,6 +413,14 @@ type dialSlotKey struct{}
 // dial opens one session: TCP (and TLS for TLSImplicit) in dialContext,
 // then go-mail's greeting, EHLO and STARTTLS, then our AUTH.
 func (m *Mailer) dial(ctx context.Context) (*conn, error) {
+	// Credentials first: without them the server is not bothered.
+	var auth sasl.Client
+	if m.cfg.SASL != nil {
+		var err error
+		if auth, err = m.cfg.SASL(ctx); err != nil {
+			return nil, fmt.Errorf("connect to %s: auth: %w", m.client.ServerAddr(), err)
+		}
+	}
 	slot := &dialSlot{}
 	sc, err := m.client.DialToSMTPClientWithContext(context.WithValue(ctx, dialSlotKey{}, slot))
 	if err != nil {
@@ -422,7 +435,12 @@ func (m *Mailer) dial(ctx context.Context) (*conn, error) {
 		// Cannot happen: go-mail dials through dialContext.
 		return nil, errors.New("dialled connection not seen")
 	}
-	if m.cfg.Username != "" {
+	if auth != nil {
+		if err := authenticateSASL(sc, auth); err != nil {
+			_ = slot.conn.Close()
+			return nil, fmt.Errorf("connect to %s: %w", m.client.ServerAddr(), err)
+		}
+	} else if m.cfg.Username != "" {
 		if err := m.authenticate(sc); err != nil {
 			_ = slot.conn.Close()
 			return nil, fmt.Errorf("connect to %s: %w", m.client.ServerAddr(), err)

@@ -106,6 +106,7 @@ type Store interface {
 	GeneratedSecret(ctx context.Context, name string, gen func() (string, error)) (string, error)
 
 	ReplyStore
+	OAuthStore
 
 	Close() error
 }

@@ -39,7 +39,8 @@ type DovecotServer struct {
 	mu   sync.Mutex
 	proc *process // nil while stopped
 
-	// Set by the options DovecotTLS and DovecotSubmission (dovecot_tls.go).
+	// Set by the options DovecotTLS and DovecotSubmission (dovecot_tls.go);
+	// DovecotOAuth2 is in dovecot_oauth2.go.
 	TLSAddr           string // "127.0.0.2:PORT", IMAP over implicit TLS (IMAPS); empty without TLS
 	SubmissionAddr    string // SMTP submission (STARTTLS when TLS is on); empty without submission
 	SubmissionTLSAddr string // SMTP submission over implicit TLS (port 465-style); empty without both
@@ -52,8 +53,8 @@ type DovecotServer struct {
 // available and reports new mail within about a second. The server is
 // stopped and its directory removed when the test ends.
 //
-// Options add TLS (DovecotTLS) and an SMTP submission service
-// (DovecotSubmission).
+// Options add TLS (DovecotTLS), an SMTP submission service
+// (DovecotSubmission) and OAuth2 bearer tokens (DovecotOAuth2).
 //
 // Dovecot is looked up as `dovecot` in $PATH, then /usr/sbin/dovecot.
 func Dovecot(tb testing.TB, opts ...DovecotOption) *DovecotServer {
@@ -391,11 +392,17 @@ type dovecotConfig struct {
 	Submission   bool
 	RelayHost    string
 	RelayPort    string
+	OAuth2       bool // an oauth2 passdb for XOAUTH2 and OAUTHBEARER (dovecot-oauth2.conf.ext)
 }
 
 func (d *DovecotServer) writeConfig(ports dovecotPorts) error {
 	cfg := dovecotConfig{Dir: d.Dir, Log: d.logPath, Root: os.Geteuid() == 0, dovecotPorts: ports}
 	cfg.configureOptions(d.opts)
+	if cfg.OAuth2 {
+		if err := d.writeOAuth2Config(); err != nil {
+			return err
+		}
+	}
 	if cfg.Root {
 		u, err := nobody()
 		if err != nil {
@@ -440,7 +447,7 @@ login_trusted_networks =
 ssl = no
 {{- end}}
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login{{if .OAuth2}} xoauth2 oauthbearer{{end}}
 auth_verbose = yes
 # Tests check wrong passwords: fail them at once (see also anvil below).
 auth_failure_delay = 0
@@ -471,6 +478,14 @@ namespace inbox {
 passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {{.Dir}}/passwd
+{{- if .OAuth2}}
+  mechanisms = plain login
+}
+passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {{.Dir}}/dovecot-oauth2.conf.ext
+{{- end}}
 }
 userdb {
   driver = static

@@ -17,10 +17,11 @@ import (
 type DovecotOption func(*dovecotOptions)
 
 type dovecotOptions struct {
-	ca    *testcert.CA
-	names []string
-	leaf  *testcert.Leaf // the server's certificate, signed by ca
-	relay string         // host:port of the SMTP server submission relays to
+	ca     *testcert.CA
+	names  []string
+	leaf   *testcert.Leaf // the server's certificate, signed by ca
+	relay  string         // host:port of the SMTP server submission relays to
+	oauth2 string         // introspection URL (DovecotOAuth2); empty: passwords only
 }
 
 func (d *DovecotServer) applyOptions(tb testing.TB, opts []DovecotOption) {
@@ -143,6 +144,7 @@ func (c *dovecotConfig) configureOptions(o dovecotOptions) {
 		c.Submission = true
 		c.RelayHost, c.RelayPort, _ = net.SplitHostPort(o.relay)
 	}
+	c.OAuth2 = o.oauth2 != ""
 }
 
 // dialIMAP connects the helpers' own sessions: over implicit TLS, trusting

@@ -57,6 +57,7 @@ type Message struct {
 	Received  time.Time // when the server decided to accept it
 	Conn      int       // which connection brought it: 1 for the first accepted, and so on
 	TLS       bool      // whether that session was encrypted
+	Mechanism string    // the SASL mechanism the session logged in with; empty: none
 }
 
 // Option changes how a Server answers.
@@ -73,6 +74,9 @@ type options struct {
 	pass      string
 	discard   bool
 	idle      time.Duration
+	// bearer, when set, requires XOAUTH2 or OAUTHBEARER as user with a
+	// token it accepts (see WithOAuth).
+	bearer func(token string) bool
 }
 
 // WithRcptReply decides the reply to each RCPT TO: nil accepts, an
@@ -119,6 +123,14 @@ func WithImplicitTLS(cert tls.Certificate) Option {
 // WithAuth requires AUTH PLAIN as user with pass before MAIL FROM.
 func WithAuth(user, pass string) Option {
 	return func(o *options) { o.user, o.pass = user, pass }
+}
+
+// WithOAuth requires AUTH XOAUTH2 or OAUTHBEARER as user, with an access
+// token valid accepts (an OAuth2 provider's, such as oauthtest's), before
+// MAIL FROM. A refused token gets the JSON challenge RFC 7628 describes,
+// then 535.
+func WithOAuth(user string, valid func(token string) bool) Option {
+	return func(o *options) { o.user, o.pass, o.bearer = user, "", valid }
 }
 
 // WithIdleTimeout ends a session that sends no command for d, with
@@ -389,6 +401,7 @@ type session struct {
 	conn   int
 	tls    bool
 	authed bool
+	mech   string
 	from   string
 	to     []string
 }
@@ -396,14 +409,20 @@ type session struct {
 var _ smtp.AuthSession = (*session)(nil)
 
 func (ss *session) AuthMechanisms() []string {
-	if ss.s.opts.user == "" {
+	switch {
+	case ss.s.opts.user == "":
 		return nil
+	case ss.s.opts.bearer != nil:
+		return []string{xoauth2, sasl.OAuthBearer}
 	}
 	return []string{sasl.Plain}
 }
 
 func (ss *session) Auth(mech string) (sasl.Server, error) {
 	o := &ss.s.opts
+	if o.bearer != nil {
+		return ss.bearerAuth(mech)
+	}
 	if o.user == "" || mech != sasl.Plain {
 		return nil, smtp.ErrAuthUnknownMechanism
 	}
@@ -411,7 +430,7 @@ func (ss *session) Auth(mech string) (sasl.Server, error) {
 		if (identity != "" && identity != username) || username != o.user || password != o.pass {
 			return smtp.ErrAuthFailed
 		}
-		ss.authed = true
+		ss.authed, ss.mech = true, sasl.Plain
 		return nil
 	}), nil
 }
@@ -488,7 +507,8 @@ func (ss *session) Data(r io.Reader) error {
 	// before that reply is written is what a real server does too (it
 	// queues, then answers), which is why a reply lost on the way makes
 	// the client's outcome ambiguous.
-	m := Message{From: ss.from, To: slices.Clone(ss.to), MessageID: id, Received: time.Now(), Conn: ss.conn, TLS: ss.tls}
+	m := Message{From: ss.from, To: slices.Clone(ss.to), MessageID: id, Received: time.Now(), Conn: ss.conn, TLS: ss.tls,
+		Mechanism: ss.mech}
 	if !o.discard {
 		m.Data = buf.Bytes()
 	}
