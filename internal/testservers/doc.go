@@ -8,8 +8,10 @@
 // in CAFile for a tls_ca_file setting; DovecotSubmission adds Dovecot's
 // SMTP submission service (SubmissionAddr, and SubmissionTLSAddr with TLS),
 // which logs in through the same passdb and relays to the test's SMTP
-// server (Mailpit or smtptest). With TLS the server listens on 127.0.0.2,
-// since Dovecot lets a client from its own address log in without TLS:
+// server (Mailpit or smtptest); DovecotOAuth2 makes it take OAuth2 bearer
+// tokens (XOAUTH2, OAUTHBEARER), checked at the test's introspection URL.
+// With TLS the server listens on 127.0.0.2, since Dovecot lets a client
+// from its own address log in without TLS:
 //
 //	ca := testcert.NewCA(t, "Test CA")
 //	mp := testservers.Mailpit(t)
