@@ -69,7 +69,7 @@ func (a *app) poller(ctx context.Context) (*inbox.Poller, error) {
 	return &inbox.Poller{
 		Config: a.inboxConfig(), Store: st, Log: a.log(),
 		Handler: &inbox.Recorder{Store: st, Matcher: matcher, Threshold: a.cfg.Replies.ConfirmThreshold, Log: a.log(),
-			MessageDeadline: a.cfg.IMAP.MessageDeadline},
+			MessageDeadline: a.cfg.IMAP.MessageDeadline, Probes: comp.Signer},
 	}, nil
 }
 
