@@ -73,6 +73,7 @@ type options struct {
 	pass      string
 	discard   bool
 	idle      time.Duration
+	deliver   func(Message) error
 }
 
 // WithRcptReply decides the reply to each RCPT TO: nil accepts, an
@@ -126,6 +127,13 @@ func WithAuth(user, pass string) Option {
 // smtpd_timeout).
 func WithIdleTimeout(d time.Duration) Option {
 	return func(o *options) { o.idle = d }
+}
+
+// WithDelivery hands every message the server is about to accept to f,
+// as a relay hands mail on (a test can append it to a mailbox): an error
+// refuses the message with a 451, as a relay that cannot hand it on does.
+func WithDelivery(f func(Message) error) Option {
+	return func(o *options) { o.deliver = f }
 }
 
 // Discard counts accepted messages without keeping them (Messages stays
@@ -491,6 +499,11 @@ func (ss *session) Data(r io.Reader) error {
 	m := Message{From: ss.from, To: slices.Clone(ss.to), MessageID: id, Received: time.Now(), Conn: ss.conn, TLS: ss.tls}
 	if !o.discard {
 		m.Data = buf.Bytes()
+	}
+	if o.deliver != nil {
+		if err := o.deliver(m); err != nil {
+			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "cannot deliver: " + err.Error()}
+		}
 	}
 	s.deliver(m)
 	return nil
