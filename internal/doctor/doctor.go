@@ -74,7 +74,7 @@ func Run(ctx context.Context, w io.Writer, checks []Check) bool {
 	for _, c := range checks {
 		var r Result
 		if missing := slices.DeleteFunc(slices.Clone(c.Needs), func(n string) bool { return passed[n] }); len(missing) > 0 {
-			r = skipped("needs %s, which did not pass", strings.Join(missing, " and "))
+			r = skipped("needs %s, which did not pass", strings.Join(missing, ", "))
 		} else {
 			r = c.Run(ctx)
 		}
