@@ -61,7 +61,7 @@ func Settings(cfg config.Config, loadErr error) Result {
 	}
 	replies := "replies are not read (imap.host is empty: the poller is off)"
 	if cfg.IMAP.Host != "" {
-		replies = "replies read from " + cfg.IMAP.Username + "@" + cfg.IMAP.Host + " (" + cfg.IMAP.TLS + ") " + cfg.IMAP.Folder
+		replies = "replies read from " + cfg.IMAP.Folder + " at " + cfg.IMAP.Host + " (" + cfg.IMAP.TLS + ") as " + cfg.IMAP.Username
 	}
 	return ok("letters from %s through %s (%s); %s", cfg.Organisation.Address, cfg.SMTP.Host, cfg.SMTP.TLS, replies)
 }

@@ -27,7 +27,7 @@ func TestSettings(t *testing.T) {
 		says   string
 		fix    string
 	}{
-		{"make run's services", nil, local, nil, OK, "letters from campaign@outreach.example through 127.0.0.1 (none); replies read from campaign@127.0.0.1 (none) INBOX", ""},
+		{"make run's services", nil, local, nil, OK, "letters from campaign@outreach.example through 127.0.0.1 (none); replies read from INBOX at 127.0.0.1 (none) as campaign", ""},
 		{"a real server", nil, real, nil, OK, "through smtp.campaign.org (starttls)", ""},
 		{"no poller", func(c *config.Config) { c.IMAP.Host = "" }, real, nil, OK, "imap.host is empty", ""},
 		{"settings refused", nil, real, errors.New(`config: imap.port: 0 is not a port`), Failed, "imap.port", "OUTREACH_"},
