@@ -45,6 +45,12 @@ type setup struct {
 // mailbox); without, it keeps them (a relay whose mail goes elsewhere).
 func newSetup(t *testing.T, deliver bool) *setup {
 	t.Helper()
+	return newSetupInto(t, deliver, "INBOX")
+}
+
+// newSetupInto is newSetup whose relay delivers into folder.
+func newSetupInto(t *testing.T, deliver bool, folder string) *setup {
+	t.Helper()
 	s := &setup{dovecot: testservers.Dovecot(t)}
 	redisAddr := testservers.Redis(t)
 	mbox := inbox.Config{Addr: s.dovecot.Addr, TLS: inbox.TLSNone, Username: s.dovecot.User, Password: s.dovecot.Password,
@@ -54,7 +60,9 @@ func newSetup(t *testing.T, deliver bool) *setup {
 		opts = append(opts, smtptest.WithDelivery(func(m smtptest.Message) error {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			_, err := inbox.Append(ctx, mbox, m.Data, time.Now())
+			into := mbox
+			into.Folder = folder
+			_, err := inbox.Append(ctx, into, m.Data, time.Now())
 			return err
 		}))
 	}
@@ -208,6 +216,31 @@ func hasFlag(flags []imap.Flag, f imap.Flag) bool {
 		}
 	}
 	return false
+}
+
+// TestRoundTripFindsProbeMovedAway: with imap.move_to, a running poller
+// may move the probe out of the folder before the doctor looks; it is
+// found there.
+func TestRoundTripFindsProbeMovedAway(t *testing.T) {
+	t.Parallel()
+	s := newSetupInto(t, true, "Processed")
+	c, err := imapclient.DialInsecure(s.dovecot.Addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Login(s.dovecot.User, s.dovecot.Password).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Create("Processed", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	s.opts.Inbox.MoveTo = "Processed"
+	lines, _, passed, out := checklist(t, s.opts)
+	if !passed {
+		t.Errorf("the doctor failed:\n%s", out)
+	}
+	wantStatus(t, lines, out, map[string]string{"round trip": "ok the probe sent to replies+probe@outreach.example arrived in Processed"})
 }
 
 // TestDoctorSkipsRoundTripThroughMailpit: make run's services (Mailpit,
