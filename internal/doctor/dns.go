@@ -101,7 +101,7 @@ func DKIM(ctx context.Context, r Resolver, domain, selector string) Result {
 	if k == "" {
 		k = "rsa"
 	}
-	return ok("%s publishes a %s key", name, k)
+	return ok("%s publishes a key (k=%s)", name, k)
 }
 
 // dkimTags reads a tag=value list (RFC 6376 3.2); nil when it is not one.
