@@ -120,6 +120,7 @@ config/outreach.example.yaml documents them all.`,
 		a.repliesCommand(),
 		a.devCommand(),
 		a.authCommand(),
+		a.doctorCommand(),
 	)
 	return root
 }

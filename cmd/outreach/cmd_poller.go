@@ -80,7 +80,7 @@ func (a *app) poller(ctx context.Context) (*inbox.Poller, error) {
 	return &inbox.Poller{
 		Config: cfg, Store: st, Log: a.log(),
 		Handler: &inbox.Recorder{Store: st, Matcher: matcher, Threshold: a.cfg.Replies.ConfirmThreshold, Log: a.log(),
-			MessageDeadline: a.cfg.IMAP.MessageDeadline},
+			MessageDeadline: a.cfg.IMAP.MessageDeadline, Probes: comp.Signer},
 	}, nil
 }
 

@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime"
@@ -40,7 +41,24 @@ type Recorder struct {
 	// unreadable, for staff, and the batch goes on. 0 means
 	// DefaultMessageDeadline.
 	MessageDeadline time.Duration
+	// Probes, when set, verifies the ProbeHeader of `outreach doctor`'s
+	// test messages: a message whose probe token verifies is not a reply
+	// and is not recorded (the checkpoint moves past it all the same).
+	Probes ProbeVerifier
 }
+
+// ProbeHeader carries the signed token of a probe message sent by
+// `outreach doctor` to the campaign mailbox.
+const ProbeHeader = "X-Outreach-Probe"
+
+// ProbeVerifier checks a probe token; *letter.Signer is one.
+type ProbeVerifier interface {
+	VerifyProbe(token string) bool
+}
+
+// errProbe marks a message that is one of our probes: skipped, not an
+// error.
+var errProbe = errors.New("inbox: a probe of outreach doctor")
 
 // DefaultMessageDeadline is the imap.message_deadline setting's default.
 // Reading a message costs time in proportion to its size, a few hundred
@@ -72,16 +90,23 @@ func (r *Recorder) Handle(ctx context.Context, batch []Message, cp store.Checkpo
 	}
 	close(next)
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
+	log := r.logger()
+	kept := rs[:0]
+	for i, err := range errs {
+		switch {
+		case errors.Is(err, errProbe):
+			log.Info("inbox: a probe of outreach doctor, not a reply: skipped", "uid", batch[i].UID)
+		case err != nil:
 			return err
+		default:
+			kept = append(kept, rs[i])
 		}
 	}
+	rs = kept
 	recs, err := r.Store.RecordReplies(ctx, rs, cp)
 	if err != nil {
 		return err
 	}
-	log := r.logger()
 	for i, rec := range recs {
 		rep := rs[i]
 		if rec.Duplicate {
@@ -158,6 +183,12 @@ func (r *Recorder) read(ctx context.Context, msg Message, rep campaign.Reply) (o
 			return rep, err
 		}
 		return r.unreadable(rep, err.Error()), nil
+	}
+	if r.Probes != nil {
+		// Only a verified token counts: anyone can write the header.
+		if tok := m.Header.Get(ProbeHeader); tok != "" && r.Probes.VerifyProbe(tok) {
+			return rep, errProbe
+		}
 	}
 	v, err := replies.ClassifyContext(ctx, m)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/outreach-campaign/outreach/internal/campaign"
+	"github.com/outreach-campaign/outreach/internal/letter"
 	"github.com/outreach-campaign/outreach/internal/replies"
 	"github.com/outreach-campaign/outreach/internal/store"
 )
@@ -88,5 +89,56 @@ func TestRecorder(t *testing.T) {
 			r.LetterID != "" || !r.ReceivedAt.Equal(now) {
 			t.Errorf("unreadable message recorded as %+v", r)
 		}
+	}
+}
+
+// TestRecorderSkipsSignedProbes: outreach doctor's probe, its header
+// signed with letters.secret, is not a reply; a probe header anyone could
+// write (a forged token, or one signed with another key) hides nothing.
+func TestRecorderSkipsSignedProbes(t *testing.T) {
+	ours, err := letter.NewSigner([]byte("the-campaign-secret-0123"), "outreach.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs, err := letter.NewSigner([]byte("a-strangers-secret-0123"), "outreach.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := func(id, probe string) []byte {
+		return []byte("From: campaign@outreach.example\r\nSubject: outreach doctor\r\nMessage-ID: <" + id +
+			"@outreach.example>\r\n" + ProbeHeader + ": " + probe + "\r\n\r\nA probe.\r\n")
+	}
+	st := &captured{}
+	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	rec := &Recorder{Store: st, Log: quietLog(), Now: func() time.Time { return now }, Probes: ours}
+	batch := []Message{
+		{UID: 1, Raw: msg("ours", ours.ProbeToken()), Size: 100, InternalDate: now},
+		{UID: 2, Raw: msg("forged", "aaaaaaaaaaaaaaaa.bbbbcccccccccccccccc"), Size: 100, InternalDate: now},
+		{UID: 3, Raw: msg("theirs", theirs.ProbeToken()), Size: 100, InternalDate: now},
+	}
+	cp := store.Checkpoint{Mailbox: "m", UIDValidity: 9, UID: 3}
+	if err := rec.Handle(context.Background(), batch, cp); err != nil {
+		t.Fatal(err)
+	}
+	if st.cp != cp {
+		t.Errorf("checkpoint %+v, want %+v", st.cp, cp)
+	}
+	var uids []uint32
+	for _, r := range st.rs {
+		uids = append(uids, r.UID)
+	}
+	if len(uids) != 2 || uids[0] != 2 || uids[1] != 3 {
+		t.Errorf("recorded the messages of UIDs %v, want 2 and 3 (the probe of UID 1 skipped)", uids)
+	}
+
+	// A batch of probes alone still moves the checkpoint past them.
+	st = &captured{}
+	rec.Store = st
+	cp = store.Checkpoint{Mailbox: "m", UIDValidity: 9, UID: 4}
+	if err := rec.Handle(context.Background(), []Message{{UID: 4, Raw: msg("again", ours.ProbeToken()), Size: 100}}, cp); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.rs) != 0 || st.cp != cp {
+		t.Errorf("recorded %d replies with checkpoint %+v, want none with %+v", len(st.rs), st.cp, cp)
 	}
 }

@@ -76,7 +76,8 @@ type options struct {
 	idle      time.Duration
 	// bearer, when set, requires XOAUTH2 or OAUTHBEARER as user with a
 	// token it accepts (see WithOAuth).
-	bearer func(token string) bool
+	bearer  func(token string) bool
+	deliver func(Message) error
 }
 
 // WithRcptReply decides the reply to each RCPT TO: nil accepts, an
@@ -138,6 +139,13 @@ func WithOAuth(user string, valid func(token string) bool) Option {
 // smtpd_timeout).
 func WithIdleTimeout(d time.Duration) Option {
 	return func(o *options) { o.idle = d }
+}
+
+// WithDelivery hands every message the server is about to accept to f,
+// as a relay hands mail on (a test can append it to a mailbox): an error
+// refuses the message with a 451, as a relay that cannot hand it on does.
+func WithDelivery(f func(Message) error) Option {
+	return func(o *options) { o.deliver = f }
 }
 
 // Discard counts accepted messages without keeping them (Messages stays
@@ -511,6 +519,11 @@ func (ss *session) Data(r io.Reader) error {
 		Mechanism: ss.mech}
 	if !o.discard {
 		m.Data = buf.Bytes()
+	}
+	if o.deliver != nil {
+		if err := o.deliver(m); err != nil {
+			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "cannot deliver: " + err.Error()}
+		}
 	}
 	s.deliver(m)
 	return nil
