@@ -119,6 +119,7 @@ config/outreach.example.yaml documents them all.`,
 		a.pollerCommand(),
 		a.repliesCommand(),
 		a.devCommand(),
+		a.dkimCommand(),
 	)
 	return root
 }

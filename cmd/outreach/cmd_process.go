@@ -150,9 +150,14 @@ func (a *app) startWorker(ctx context.Context) (stop func(), err error) {
 		return nil, err
 	}
 	s := a.cfg.SMTP
+	dkim, err := a.dkimSigner()
+	if err != nil {
+		return nil, err
+	}
 	m, err := mailer.New(mailer.Config{
 		Host: s.Host, Port: s.Port, TLS: s.TLS, AllowPlaintext: s.AllowPlaintext, Username: s.Username, Password: s.Password.Value(),
 		Timeout: s.Timeout, Connections: a.cfg.Sending.Concurrency,
+		DKIM: dkim,
 	})
 	if err != nil {
 		return nil, err

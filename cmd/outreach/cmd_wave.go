@@ -430,8 +430,13 @@ changes nothing of the wave: no letter changes state, no campaign gets a date.`,
 // queue (a test copy).
 func (a *app) mailer() (*mailer.Mailer, error) {
 	s := a.cfg.SMTP
+	dkim, err := a.dkimSigner()
+	if err != nil {
+		return nil, err
+	}
 	return mailer.New(mailer.Config{
 		Host: s.Host, Port: s.Port, TLS: s.TLS, Username: s.Username, Password: s.Password.Value(), Timeout: s.Timeout,
+		DKIM: dkim,
 	})
 }
 

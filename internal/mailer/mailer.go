@@ -71,6 +71,8 @@ type Config struct {
 	HELO        string      // name given in EHLO; empty: this machine's host name
 	Connections int         // most SMTP sessions open at once (the pool's size); 0 means 1
 	TLSConfig   *tls.Config // optional; ServerName defaults to Host
+	// DKIM, when set, signs every message sent (see DKIM).
+	DKIM *DKIM
 }
 
 // Mailer sends messages through a pool of up to Config.Connections SMTP
@@ -138,6 +140,11 @@ func New(cfg Config) (*Mailer, error) {
 	}
 	if strings.ContainsAny(cfg.HELO, "\r\n") {
 		return nil, errors.New("mailer: config: line break in HELO")
+	}
+	if cfg.DKIM != nil {
+		if err := cfg.DKIM.check(); err != nil {
+			return nil, fmt.Errorf("mailer: config: %w", err)
+		}
 	}
 
 	m := &Mailer{
@@ -223,6 +230,13 @@ func tlsConfig(cfg Config) *tls.Config {
 func (m *Mailer) Send(ctx context.Context, msg *mail.Msg) (reply string, err error) {
 	if e := checkMsg(msg); e != nil {
 		return "", e
+	}
+	if m.cfg.DKIM != nil {
+		// Signed once, before any connection: the stale-session retry
+		// below sends the same signed message.
+		if err := m.cfg.DKIM.sign(msg); err != nil {
+			return "", &Error{Kind: Permanent, Stage: StageContent, Err: err}
+		}
 	}
 	if err := m.acquire(ctx); err != nil {
 		return "", connectError(err)
