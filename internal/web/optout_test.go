@@ -122,6 +122,17 @@ func TestOptOut(t *testing.T) {
 		t.Errorf("a second POST moved the time from %v to %v", got.DoNotContactAt, again.DoNotContactAt)
 	}
 
+	// A later wave leaves the office out, and lists it with the reason.
+	code, out := h.apiCall(t, "POST", "/api/v1/waves", `{"name": "later", "countries": ["Italy", "Australia"]}`)
+	skipped, _ := out["skipped"].([]any)
+	if code != http.StatusCreated || out["letters"] != float64(1) || len(skipped) != 1 {
+		t.Fatalf("a later wave to Italy and Australia: %d %v, want Perth only, Milano left out", code, out)
+	}
+	sk := skipped[0].(map[string]any)
+	if sk["email"] != "sindaco@milano.example" || sk["reason"] != "do-not-contact: "+optOutReason {
+		t.Errorf("left out: %v, want Milano as do-not-contact by its opt-out", sk)
+	}
+
 	// Staff see it on the office's page.
 	s := h.login(t)
 	page := string(h.getPage(t, s.c, "/targets/"+itoa(milano.ID), http.StatusOK))
