@@ -119,6 +119,7 @@ config/outreach.example.yaml documents them all.`,
 		a.pollerCommand(),
 		a.repliesCommand(),
 		a.devCommand(),
+		a.dkimCommand(),
 	)
 	return root
 }
@@ -200,5 +201,8 @@ func (a *app) composer(ctx context.Context) (*letter.Composer, error) {
 		},
 		ReplyTo:    a.cfg.Letters.ReplyTo,
 		ReplyToken: a.cfg.Letters.ReplyToken,
+		// Letters to an office carry its one-click opt-out, served by
+		// "outreach serve" at web.base_url.
+		OptOutBase: a.cfg.Web.BaseURL,
 	}, nil
 }

@@ -149,7 +149,10 @@ func (a *app) startWorker(ctx context.Context) (stop func(), err error) {
 	if err != nil {
 		return nil, err
 	}
-	mcfg := a.mailerConfig()
+	mcfg, err := a.mailerConfig()
+	if err != nil {
+		return nil, err
+	}
 	mcfg.Connections = a.cfg.Sending.Concurrency
 	m, err := mailer.New(mcfg)
 	if err != nil {

@@ -429,7 +429,11 @@ changes nothing of the wave: no letter changes state, no campaign gets a date.`,
 // mailer connects to the configured SMTP server, for mail sent outside the
 // queue (a test copy).
 func (a *app) mailer() (*mailer.Mailer, error) {
-	return mailer.New(a.mailerConfig())
+	mcfg, err := a.mailerConfig()
+	if err != nil {
+		return nil, err
+	}
+	return mailer.New(mcfg)
 }
 
 // days writes a delay in days when it is a whole number of them.

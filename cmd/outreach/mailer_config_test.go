@@ -16,9 +16,15 @@ func TestTLSSettingsReachTheClients(t *testing.T) {
 	cfg.SMTP.AllowPlaintext = true
 	cfg.IMAP.TLS, cfg.IMAP.TLSCAFile, cfg.IMAP.TLSServerName = config.TLSStartTLS, "/etc/outreach/imap-ca.pem", "mail.internal"
 	a := &app{cfg: cfg}
-	m := a.mailerConfig()
+	m, err := a.mailerConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if m.TLS != "tls" || m.TLSCAFile != "/etc/outreach/relay-ca.pem" || m.TLSServerName != "relay.internal" || !m.AllowPlaintext {
 		t.Errorf("mailer config: tls %q, ca %q, name %q, allow plaintext %v", m.TLS, m.TLSCAFile, m.TLSServerName, m.AllowPlaintext)
+	}
+	if m.DKIM != nil {
+		t.Errorf("mailer config without dkim settings signs as %+v", m.DKIM)
 	}
 	i := a.inboxConfig()
 	if i.TLS != "starttls" || i.TLSCAFile != "/etc/outreach/imap-ca.pem" || i.TLSServerName != "mail.internal" {
