@@ -121,6 +121,7 @@ config/outreach.example.yaml documents them all.`,
 		a.devCommand(),
 		a.authCommand(),
 		a.doctorCommand(),
+		a.dkimCommand(),
 	)
 	return root
 }
@@ -208,5 +209,8 @@ func (a *app) composer(ctx context.Context) (*letter.Composer, error) {
 		},
 		ReplyTo:    a.cfg.Letters.ReplyTo,
 		ReplyToken: a.cfg.Letters.ReplyToken,
+		// Letters to an office carry its one-click opt-out, served by
+		// "outreach serve" at web.base_url.
+		OptOutBase: a.cfg.Web.BaseURL,
 	}, nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -41,7 +42,7 @@ check (ok, FAILED or skipped), with the fix for each failure naming the setting:
               letters.secret). Skipped when the SMTP server's greeting says it is
               Mailpit (make run's), which keeps every message and delivers none.
 
-With --dns it looks up the SPF, DKIM (--dkim-selector) and DMARC records of
+With --dns it looks up the SPF, DKIM (--dkim-selector, default dkim.selector) and DMARC records of
 the organisation's domain and says what is missing. It exits with status 1
 when a check failed.`,
 		Args: cobra.NoArgs,
@@ -82,7 +83,7 @@ when a check failed.`,
 					return comp.Signer, nil
 				},
 				NoRoundTrip: noRoundTrip, Wait: wait,
-				DNS: dns, DKIMSelector: selector, Resolver: net.DefaultResolver,
+				DNS: dns, DKIMSelector: cmp.Or(selector, a.cfg.DKIM.Selector), Resolver: net.DefaultResolver,
 			}
 			if !doctor.Run(cmd.Context(), termSafe(a.stdout), doctor.Plan(opts)) {
 				return errors.New("doctor: a check failed (see its fix above)")
@@ -94,6 +95,6 @@ when a check failed.`,
 	f.BoolVar(&noRoundTrip, "no-round-trip", false, "do not send a probe to the campaign mailbox")
 	f.DurationVar(&wait, "wait", 2*time.Minute, "how long to wait for the probe to arrive")
 	f.BoolVar(&dns, "dns", false, "also look up the SPF, DKIM and DMARC records of the organisation's domain")
-	f.StringVar(&selector, "dkim-selector", "", "the DKIM selector to look up with --dns (the name before ._domainkey)")
+	f.StringVar(&selector, "dkim-selector", "", "the DKIM selector to look up with --dns (the name before ._domainkey; default dkim.selector)")
 	return cmd
 }

@@ -248,6 +248,7 @@ func (a *app) addSupporterWriters(ctx context.Context, s *queue.Sender, comp *le
 	w := &supporters.Writers{
 		Store: st, Templates: comp.Templates, Signer: comp.Signer, Links: links, Org: comp.Org,
 		ReplyTo: comp.ReplyTo, ReplyToken: comp.ReplyToken, ConfirmWithin: a.cfg.Supporters.ConfirmWithin,
+		OptOutBase: comp.OptOutBase,
 	}
 	for kind, wr := range w.ByKind() {
 		s.Writers[kind] = wr

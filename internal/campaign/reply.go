@@ -145,6 +145,11 @@ type Reply struct {
 	Bounce  *BounceReport `json:"bounce,omitempty"`
 	// Problems are what was malformed in the message.
 	Problems []string `json:"problems,omitempty"`
+	// OptOut says the message asks the campaign to stop writing (it went
+	// to a letter's List-Unsubscribe mailto). Anyone can send mail, so it
+	// always waits for staff; confirmed, it marks the office
+	// do-not-contact.
+	OptOut bool `json:"opt_out,omitempty"`
 
 	// Note is staff's note from the review; ReviewedAt is when staff last
 	// confirmed or rejected it.
@@ -193,7 +198,13 @@ func (r Reply) Validate() error {
 // response date: only a confirmed person's reply does. Auto-replies and
 // bounces never do.
 func (r Reply) SetsResponseDate() bool {
-	return r.Kind == ReplyHuman && r.Status == ReplyConfirmed
+	return r.Kind == ReplyHuman && r.Status == ReplyConfirmed && !r.OptOut
+}
+
+// MarksDoNotContact reports whether the reply marks its office
+// do-not-contact: a request to stop that staff confirmed.
+func (r Reply) MarksDoNotContact() bool {
+	return r.OptOut && r.Status == ReplyConfirmed && r.TargetID != 0
 }
 
 // MarksBounced reports whether the reply marks its letter bounced and the

@@ -34,6 +34,10 @@ type Target struct {
 	// reason says why.
 	Suspect       bool   `json:"suspect"`
 	SuspectReason string `json:"suspect_reason,omitempty"`
+	// DoNotContactReason and DoNotContactAt say why and since when the
+	// office is marked do-not-contact: its own one-click opt-out, staff.
+	DoNotContactReason string    `json:"do_not_contact_reason,omitempty"`
+	DoNotContactAt     time.Time `json:"do_not_contact_at,omitzero"`
 }
 
 // Languages the letter templates are written in.

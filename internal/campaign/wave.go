@@ -288,7 +288,11 @@ func PlanWave(w Wave, cs []Campaign, targets map[string]Target, opt PlanOptions,
 			return p, fmt.Errorf("campaigns %v name office %s, which is not in the store", byTarget[key], key)
 		}
 		if t.DoNotContact {
-			p.Skipped = append(p.Skipped, Skipped{CampaignIDs: byTarget[key], Email: t.Email, City: t.City, Reason: "do-not-contact"})
+			reason := "do-not-contact"
+			if t.DoNotContactReason != "" {
+				reason += ": " + t.DoNotContactReason
+			}
+			p.Skipped = append(p.Skipped, Skipped{CampaignIDs: byTarget[key], Email: t.Email, City: t.City, Reason: reason})
 			continue
 		}
 		h := opt.History[t.ID]

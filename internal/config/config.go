@@ -39,6 +39,43 @@ type Config struct {
 	Supporters   Supporters   `yaml:"supporters"`
 	Replies      Replies      `yaml:"replies"`
 	OAuth        OAuth        `yaml:"oauth"`
+	DKIM         DKIM         `yaml:"dkim"`
+}
+
+// DKIM signs outgoing mail, for a relay that does not sign it. All three
+// settings, or none.
+type DKIM struct {
+	// Domain is the signing domain (d=), usually the organisation's.
+	Domain string `yaml:"domain"`
+	// Selector names the key: its public half is published in DNS at
+	// SELECTOR._domainkey.DOMAIN (outreach dkim keygen prints the record).
+	Selector string `yaml:"selector"`
+	// PrivateKeyFile is the PEM private key, RSA (2048 bits or more) or
+	// Ed25519.
+	PrivateKeyFile string `yaml:"private_key_file"`
+}
+
+// On says whether mail is signed.
+func (d DKIM) On() bool { return d.Domain != "" || d.Selector != "" || d.PrivateKeyFile != "" }
+
+func (d DKIM) validate() error {
+	if !d.On() {
+		return nil
+	}
+	for _, f := range []struct{ name, value string }{
+		{"domain", d.Domain}, {"selector", d.Selector}, {"private_key_file", d.PrivateKeyFile},
+	} {
+		if strings.TrimSpace(f.value) == "" {
+			return fmt.Errorf("dkim.%s: missing (dkim.domain, dkim.selector and dkim.private_key_file go together)", f.name)
+		}
+	}
+	if strings.ContainsAny(d.Domain, " ;\r\n") || !strings.Contains(d.Domain, ".") {
+		return fmt.Errorf("dkim.domain: %q is not a domain name", d.Domain)
+	}
+	if strings.ContainsAny(d.Selector, " ;.\r\n") {
+		return fmt.Errorf("dkim.selector: %q is not a selector (letters, digits, -)", d.Selector)
+	}
+	return nil
 }
 
 // Store says where the campaign's data is kept.
@@ -417,6 +454,9 @@ func (c Config) Validate() error {
 		return err
 	}
 	if err := c.validateOAuth(); err != nil {
+		return err
+	}
+	if err := c.DKIM.validate(); err != nil {
 		return err
 	}
 	if t := c.Replies.ConfirmThreshold; !(t > 0 && t <= 1) {

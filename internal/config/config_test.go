@@ -144,3 +144,25 @@ func TestTrustedProxies(t *testing.T) {
 		t.Errorf("trusted proxies %v, want %v", got, want)
 	}
 }
+
+func TestDKIMSettingsGoTogether(t *testing.T) {
+	env := []string{"OUTREACH_DKIM_DOMAIN=outreach.example", "OUTREACH_DKIM_SELECTOR=s2026"}
+	_, err := Load("", env)
+	if err == nil || !strings.Contains(err.Error(), "dkim.private_key_file: missing") {
+		t.Errorf("domain and selector without a key: %v, want dkim.private_key_file: missing", err)
+	}
+	cfg, err := Load("", append(env, "OUTREACH_DKIM_PRIVATE_KEY_FILE=/etc/outreach/dkim.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.DKIM.On() || cfg.DKIM.PrivateKeyFile != "/etc/outreach/dkim.pem" {
+		t.Errorf("dkim settings: %+v", cfg.DKIM)
+	}
+	_, err = Load("", []string{"OUTREACH_DKIM_DOMAIN=outreach.example", "OUTREACH_DKIM_SELECTOR=a;b", "OUTREACH_DKIM_PRIVATE_KEY_FILE=k.pem"})
+	if err == nil || !strings.Contains(err.Error(), "dkim.selector") {
+		t.Errorf("selector with a semicolon: %v", err)
+	}
+	if cfg, err := Load("", nil); err != nil || cfg.DKIM.On() {
+		t.Errorf("by default nothing is signed: %+v %v", cfg.DKIM, err)
+	}
+}

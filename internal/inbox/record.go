@@ -195,6 +195,12 @@ func (r *Recorder) read(ctx context.Context, msg Message, rep campaign.Reply) (o
 		return rep, err
 	}
 	rep.MessageID, rep.Kind, rep.KindReason = m.MessageID, replyKind(v.Kind), v.Reason
+	if replies.OptOutRequest(m) && v.Kind != replies.Bounce {
+		// A person's request, or their mail provider's on their behalf,
+		// whatever automatic marks the provider's message carries.
+		rep.OptOut, rep.Kind = true, campaign.ReplyHuman
+		rep.KindReason = `asks to stop writing: subject "unsubscribe", as our List-Unsubscribe mailto writes it`
+	}
 	rep.From, rep.FromName, rep.Subject, rep.Date = m.From, m.FromName, m.Subject, m.Date
 	rep.NewText = m.NewText
 	rep.Problems = append(rep.Problems, m.Problems...)
@@ -227,6 +233,11 @@ func (r *Recorder) read(ctx context.Context, msg Message, rep campaign.Reply) (o
 	rep.Confidence, rep.Signals, rep.Status = match.Confidence, match.Signals, match.Status(threshold)
 	if rep.Status == campaign.ReplyConfirmed && len(rep.CampaignIDs) == 0 {
 		rep.Status = campaign.ReplyPending // a letter that speaks for no campaign: staff decide
+	}
+	if rep.OptOut && rep.Status == campaign.ReplyConfirmed {
+		// Anyone can send mail, even with a letter's token: a request to
+		// stop is never acted on without staff.
+		rep.Status = campaign.ReplyPending
 	}
 	if err := rep.Validate(); err != nil {
 		// The store would refuse the whole batch, again and again.

@@ -126,6 +126,10 @@ type Envelope struct {
 	// Boundary fixes the MIME boundary, for reproducible output in tests;
 	// empty picks a random one.
 	Boundary string
+	// ListUnsubscribe, when set, is the List-Unsubscribe value of a letter
+	// to an office (Signer.OptOutHeader), sent with List-Unsubscribe-Post
+	// for a one-click opt-out (RFC 8058).
+	ListUnsubscribe string
 }
 
 // errBadAddress stands for the mail library's own error about an address,
@@ -148,7 +152,7 @@ func (s *Signer) Compose(env Envelope, r Rendered) (*mail.Msg, error) {
 	for _, h := range []struct{ name, value string }{
 		{"From name", env.From.Name}, {"From", env.From.Email}, {"To name", env.To.Name},
 		{"To", env.To.Email}, {"Reply-To", env.ReplyTo}, {"Subject", r.Subject},
-		{"In-Reply-To", env.InReplyTo},
+		{"In-Reply-To", env.InReplyTo}, {"List-Unsubscribe", env.ListUnsubscribe},
 	} {
 		// The value stays out of the error: it may be a supporter's name or
 		// address, and errors are kept with the letter and in Redis.
@@ -180,6 +184,10 @@ func (s *Signer) Compose(env Envelope, r Rendered) (*mail.Msg, error) {
 	// Exchange not to send them. Other automatic replies are sorted out
 	// when they arrive.
 	m.SetGenHeader(mail.HeaderXAutoResponseSuppress, "OOF, AutoReply")
+	if env.ListUnsubscribe != "" {
+		m.SetGenHeader(mail.HeaderListUnsubscribe, env.ListUnsubscribe)
+		m.SetGenHeader(mail.HeaderListUnsubscribePost, "List-Unsubscribe=One-Click")
+	}
 	if env.Boundary != "" {
 		m.SetBoundary(env.Boundary)
 	}

@@ -20,6 +20,9 @@ type Composer struct {
 	// becomes a plus-address carrying the letter's signed token.
 	ReplyTo    string
 	ReplyToken bool
+	// OptOutBase, when set, is the web server's public address: letters to
+	// an office then carry its one-click opt-out (see OptOutHeader).
+	OptOutBase string
 }
 
 // Letter says which letter to compose.
@@ -65,14 +68,26 @@ func (c *Composer) Compose(l Letter) (*mail.Msg, Rendered, error) {
 	if l.To != "" {
 		to = Address{Email: l.To}
 	}
+	unsubscribe := ""
+	// A test copy goes to staff: its opt-out would silence the office.
+	if c.OptOutBase != "" && l.Target.ID != 0 && l.To == "" {
+		mailbox := replyTo
+		if mailbox == "" {
+			mailbox = c.Org.Address
+		}
+		if unsubscribe, err = c.Signer.OptOutHeader(c.OptOutBase, l.Target.ID, mailbox); err != nil {
+			return nil, r, err
+		}
+	}
 	m, err := c.Signer.Compose(Envelope{
-		LetterID:  l.ID,
-		From:      Address{Name: c.Org.Name, Email: c.Org.Address},
-		To:        to,
-		ReplyTo:   replyTo,
-		Date:      l.Date,
-		InReplyTo: l.InReplyTo,
-		Boundary:  l.Boundary,
+		LetterID:        l.ID,
+		From:            Address{Name: c.Org.Name, Email: c.Org.Address},
+		To:              to,
+		ReplyTo:         replyTo,
+		Date:            l.Date,
+		InReplyTo:       l.InReplyTo,
+		Boundary:        l.Boundary,
+		ListUnsubscribe: unsubscribe,
 	}, r)
 	if err != nil {
 		return nil, r, fmt.Errorf("letter: compose %s: %w", l.ID, err)

@@ -83,6 +83,8 @@ type Config struct {
 	// (XOAUTH2 or OAUTHBEARER with a fresh access token: see package
 	// oauth) instead of Username and Password.
 	SASL func(ctx context.Context) (sasl.Client, error)
+	// DKIM, when set, signs every message sent (see DKIM).
+	DKIM *DKIM
 }
 
 // Mailer sends messages through a pool of up to Config.Connections SMTP
@@ -150,6 +152,11 @@ func New(cfg Config) (*Mailer, error) {
 	}
 	if strings.ContainsAny(cfg.HELO, "\r\n") {
 		return nil, errors.New("mailer: config: line break in HELO")
+	}
+	if cfg.DKIM != nil {
+		if err := cfg.DKIM.check(); err != nil {
+			return nil, fmt.Errorf("mailer: config: %w", err)
+		}
 	}
 
 	m := &Mailer{
@@ -223,6 +230,13 @@ func New(cfg Config) (*Mailer, error) {
 func (m *Mailer) Send(ctx context.Context, msg *mail.Msg) (reply string, err error) {
 	if e := checkMsg(msg); e != nil {
 		return "", e
+	}
+	if m.cfg.DKIM != nil {
+		// Signed once, before any connection: the stale-session retry
+		// below sends the same signed message.
+		if err := m.cfg.DKIM.sign(msg); err != nil {
+			return "", &Error{Kind: Permanent, Stage: StageContent, Err: err}
+		}
 	}
 	if err := m.acquire(ctx); err != nil {
 		return "", connectError(err)

@@ -114,7 +114,7 @@ type Confirmation struct {
 const replyColumns = `r.id, r.mailbox, r.uid_validity, r.uid, r.message_id, r.sha256, r.kind, r.kind_reason,
 	r.status, COALESCE(r.letter_id, ''), COALESCE(r.target_id, 0), r.confidence, r.signals, r.from_addr,
 	r.from_name, r.subject, r.sent_date, r.received_at, r.size, r.oversized, r.new_text, r.bounce,
-	r.problems, r.note, r.reviewed_at, r.created_at,
+	r.problems, r.note, r.reviewed_at, r.created_at, r.opt_out,
 	(SELECT COALESCE(group_concat(campaign_id), '') FROM reply_campaigns WHERE reply_id = r.id)`
 
 // RecordReplies implements ReplyStore.
@@ -168,12 +168,12 @@ func (s *SQLite) recordReply(ctx context.Context, tx queryer, r campaign.Reply) 
 	now := s.stamp()
 	res, err := tx.ExecContext(ctx, `INSERT INTO replies (dedupe_key, mailbox, uid_validity, uid, message_id,
 		sha256, kind, kind_reason, status, letter_id, target_id, confidence, signals, from_addr, from_name,
-		subject, sent_date, received_at, size, oversized, raw, new_text, bounce, problems, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		subject, sent_date, received_at, size, oversized, raw, new_text, bounce, problems, created_at, updated_at, opt_out)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.Key(), r.Mailbox, r.UIDValidity, r.UID, r.MessageID, r.SHA256, string(r.Kind), r.KindReason,
 		string(r.Status), nullString(r.LetterID), nullID(r.TargetID), r.Confidence, string(signals), r.From,
 		r.FromName, r.Subject, optTime(r.Date), formatTime(r.ReceivedAt), r.Size, r.Oversized, nonNil(r.Raw),
-		r.NewText, bounce, strings.Join(r.Problems, "\n"), now, now)
+		r.NewText, bounce, strings.Join(r.Problems, "\n"), now, now, r.OptOut)
 	if err != nil {
 		return Recorded{}, err
 	}
@@ -251,6 +251,12 @@ func (s *SQLite) applyReply(ctx context.Context, tx queryer, r campaign.Reply, t
 			return err
 		}
 	}
+	if r.MarksDoNotContact() {
+		reason := fmt.Sprintf("asked by mail to stop (reply %d), confirmed by staff", r.ID)
+		if err := markDoNotContact(ctx, tx, r.TargetID, reason, s.stamp(), s.stamp()); err != nil {
+			return err
+		}
+	}
 	if r.HoldsFollowUp() {
 		ids, err := letterIDs(ctx, tx, `SELECT id FROM letters WHERE target_id = ? AND kind = ?
 			AND state IN ('planned', 'queued')`, r.TargetID, string(campaign.KindFollowUp))
@@ -304,7 +310,7 @@ func (s *SQLite) settleResponse(ctx context.Context, tx queryer, cid int64) erro
 	var bestID int64
 	var bestDay string
 	err = tx.QueryRowContext(ctx, `SELECT rc.reply_id, rc.day FROM reply_campaigns rc JOIN replies r ON r.id = rc.reply_id
-		WHERE rc.campaign_id = ? AND r.kind = 'human' AND r.status = 'confirmed'
+		WHERE rc.campaign_id = ? AND r.kind = 'human' AND r.status = 'confirmed' AND NOT r.opt_out
 		ORDER BY rc.day, r.received_at, r.id LIMIT 1`, cid).Scan(&bestID, &bestDay)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -700,7 +706,7 @@ func queryReplies(ctx context.Context, q queryer, query string, args ...any) ([]
 		if err := rows.Scan(&r.ID, &r.Mailbox, &r.UIDValidity, &r.UID, &r.MessageID, &r.SHA256, &kind,
 			&r.KindReason, &status, &r.LetterID, &r.TargetID, &r.Confidence, &signals, &r.From, &r.FromName,
 			&r.Subject, &sentDate, &received, &r.Size, &r.Oversized, &r.NewText, &bounce, &problems, &r.Note,
-			&reviewed, &created, &campaigns); err != nil {
+			&reviewed, &created, &r.OptOut, &campaigns); err != nil {
 			return nil, err
 		}
 		r.Kind, r.Status = campaign.ReplyKind(kind), campaign.ReplyStatus(status)

@@ -41,6 +41,10 @@ type Store interface {
 	// SetDoNotContact marks a target as one that must not be written to, or
 	// clears the mark.
 	SetDoNotContact(ctx context.Context, email string, on bool) error
+	// OptOut marks a target do-not-contact at its own request, with the
+	// reason and time; marked is false when it was marked already (its
+	// reason and time are then kept).
+	OptOut(ctx context.Context, targetID int64, reason string, at time.Time) (marked bool, err error)
 
 	// CreateWave stores a new wave and its planned letters in one
 	// transaction, giving the wave its id and each letter its

@@ -2,15 +2,17 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/outreach-campaign/outreach/internal/campaign"
 )
 
 const targetColumns = `id, email, country, city, office, mayor, title, names, language, timezone,
-	do_not_contact, suspect, suspect_reason`
+	do_not_contact, suspect, suspect_reason, do_not_contact_reason, do_not_contact_at`
 
 // ImportContacts implements Store.
 func (s *SQLite) ImportContacts(ctx context.Context, cs []Contact) (ImportStats, error) {
@@ -52,6 +54,7 @@ func (s *SQLite) ImportContacts(ctx context.Context, cs []Contact) (ImportStats,
 				id = old.ID
 				// Staff's flags are not part of the contacts file.
 				t.ID, t.DoNotContact, t.Suspect, t.SuspectReason = old.ID, old.DoNotContact, old.Suspect, old.SuspectReason
+				t.DoNotContactReason, t.DoNotContactAt = old.DoNotContactReason, old.DoNotContactAt
 				if t != old {
 					changed = true
 					if _, err := tx.ExecContext(ctx, `UPDATE targets SET email = ?, country = ?, city = ?,
@@ -136,8 +139,12 @@ func (s *SQLite) TargetByID(ctx context.Context, id int64) (campaign.Target, err
 
 // SetDoNotContact implements Store.
 func (s *SQLite) SetDoNotContact(ctx context.Context, email string, on bool) error {
-	res, err := s.wdb.ExecContext(ctx, `UPDATE targets SET do_not_contact = ?, updated_at = ?
-		WHERE email = ?`, on, s.stamp(), email)
+	// A mark already set keeps its reason and time; lifting it clears them.
+	res, err := s.wdb.ExecContext(ctx, `UPDATE targets SET
+		do_not_contact_reason = CASE WHEN ? THEN (CASE WHEN do_not_contact THEN do_not_contact_reason ELSE 'marked by staff' END) ELSE '' END,
+		do_not_contact_at = CASE WHEN ? THEN (CASE WHEN do_not_contact THEN do_not_contact_at ELSE ? END) ELSE '' END,
+		do_not_contact = ?, updated_at = ?
+		WHERE email = ?`, on, on, s.stamp(), on, s.stamp(), email)
 	if err != nil {
 		return fmt.Errorf("store: set do-not-contact for %s: %w", email, err)
 	}
@@ -160,11 +167,45 @@ func queryTargets(ctx context.Context, q queryer, query string, args ...any) ([]
 	var out []campaign.Target
 	for rows.Next() {
 		var t campaign.Target
+		var dncAt string
 		if err := rows.Scan(&t.ID, &t.Email, &t.Country, &t.City, &t.Office, &t.Mayor,
-			&t.Title, &t.Names, &t.Language, &t.TimeZone, &t.DoNotContact, &t.Suspect, &t.SuspectReason); err != nil {
+			&t.Title, &t.Names, &t.Language, &t.TimeZone, &t.DoNotContact, &t.Suspect, &t.SuspectReason,
+			&t.DoNotContactReason, &dncAt); err != nil {
 			return nil, err
+		}
+		var err error
+		if t.DoNotContactAt, err = parseTime(dncAt); err != nil {
+			return nil, fmt.Errorf("target %d: do_not_contact_at: %w", t.ID, err)
 		}
 		out = append(out, t)
 	}
 	return out, rows.Err()
+}
+
+// OptOut implements Store.
+func (s *SQLite) OptOut(ctx context.Context, targetID int64, reason string, at time.Time) (bool, error) {
+	var marked bool
+	err := s.inTx(ctx, func(tx queryer) error {
+		var was bool
+		err := tx.QueryRowContext(ctx, `SELECT do_not_contact FROM targets WHERE id = ?`, targetID).Scan(&was)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("target %d: %w", targetID, errNotFound)
+		}
+		if err != nil || was {
+			return err
+		}
+		marked = true
+		return markDoNotContact(ctx, tx, targetID, reason, formatTime(at), s.stamp())
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: opt out office %d: %w", targetID, err)
+	}
+	return marked, nil
+}
+
+// markDoNotContact marks a target not marked yet, with why and when.
+func markDoNotContact(ctx context.Context, tx queryer, targetID int64, reason, at, now string) error {
+	_, err := tx.ExecContext(ctx, `UPDATE targets SET do_not_contact = 1, do_not_contact_reason = ?,
+		do_not_contact_at = ?, updated_at = ? WHERE id = ? AND NOT do_not_contact`, reason, at, now, targetID)
+	return err
 }

@@ -324,10 +324,10 @@ func (s *SQLite) WaveHistory(ctx context.Context, template string) (map[int64]ca
 				h.OutcomeCampaign, h.Outcome = id, campaign.Outcome(v)
 				return nil
 			}},
-		{`SELECT target_id, id, '' FROM replies WHERE target_id IS NOT NULL AND kind = 'human' AND status = 'confirmed'
+		{`SELECT target_id, id, '' FROM replies WHERE target_id IS NOT NULL AND kind = 'human' AND status = 'confirmed' AND NOT opt_out
 			UNION SELECT c.target_id, r.id, '' FROM reply_campaigns rc JOIN replies r ON r.id = rc.reply_id
 			JOIN campaigns c ON c.id = rc.campaign_id
-			WHERE c.target_id IS NOT NULL AND r.kind = 'human' AND r.status = 'confirmed' ORDER BY 2`, nil,
+			WHERE c.target_id IS NOT NULL AND r.kind = 'human' AND r.status = 'confirmed' AND NOT r.opt_out ORDER BY 2`, nil,
 			func(h *campaign.History, id int64, _ string) error {
 				h.ConfirmedReply = id
 				return nil

@@ -32,6 +32,9 @@ type Writers struct {
 	ReplyTo       string
 	ReplyToken    bool
 	ConfirmWithin time.Duration
+	// OptOutBase, when set, is the web server's public address: letters to
+	// an office then carry its one-click opt-out, as a wave's letters do.
+	OptOutBase string
 }
 
 // writerFunc adapts a function to the worker's Writer interface.
@@ -221,13 +224,17 @@ func (w *Writers) supporter(ctx context.Context, l campaign.Letter, date time.Ti
 	if err != nil {
 		return nil, err
 	}
+	unsubscribe, err := w.optOut(t, replyTo)
+	if err != nil {
+		return nil, err
+	}
 	if sig.ReplyConsent {
 		replyTo = sig.Email
 	}
 	return w.Signer.Compose(letter.Envelope{
 		LetterID: l.ID,
 		From:     letter.Address{Name: sig.Name + " via " + w.Org.Name, Email: w.Org.Address},
-		To:       officeAddress(t), ReplyTo: replyTo, Date: date,
+		To:       officeAddress(t), ReplyTo: replyTo, Date: date, ListUnsubscribe: unsubscribe,
 	}, r)
 }
 
@@ -257,9 +264,13 @@ func (w *Writers) digest(ctx context.Context, l campaign.Letter, date time.Time)
 	if err != nil {
 		return nil, err
 	}
+	unsubscribe, err := w.optOut(t, replyTo)
+	if err != nil {
+		return nil, err
+	}
 	m, err := w.Signer.Compose(letter.Envelope{
 		LetterID: l.ID, From: letter.Address{Name: w.Org.Name, Email: w.Org.Address},
-		To: officeAddress(t), ReplyTo: replyTo, Date: date,
+		To: officeAddress(t), ReplyTo: replyTo, Date: date, ListUnsubscribe: unsubscribe,
 	}, r)
 	if err != nil {
 		return nil, err
@@ -310,6 +321,19 @@ func (w *Writers) replyTo(letterID string) (string, error) {
 		return w.ReplyTo, nil
 	}
 	return w.Signer.PlusAddress(w.ReplyTo, letterID)
+}
+
+// optOut is the List-Unsubscribe value of a letter to office t whose
+// replies go to replyTo (ours, never a supporter's: the office's request
+// to stop must reach the campaign).
+func (w *Writers) optOut(t campaign.Target, replyTo string) (string, error) {
+	if w.OptOutBase == "" {
+		return "", nil
+	}
+	if replyTo == "" {
+		replyTo = w.Org.Address
+	}
+	return w.Signer.OptOutHeader(w.OptOutBase, t.ID, replyTo)
 }
 
 func officeAddress(t campaign.Target) letter.Address {

@@ -27,7 +27,7 @@ func TestWriters(t *testing.T) {
 	signer, _ := letter.NewSigner([]byte("writers-test-secret-0123456789"), "outreach.example")
 	w := &Writers{Store: f.st, Templates: tpl, Signer: signer, Links: f.svc.Links, ConfirmWithin: 72 * time.Hour,
 		Org:     letter.Organisation{Name: "Sister City Campaign", Address: "campaign@outreach.example"},
-		ReplyTo: "replies@outreach.example", ReplyToken: true}
+		ReplyTo: "replies@outreach.example", ReplyToken: true, OptOutBase: "https://act.outreach.example"}
 	write := func(kind campaign.LetterKind, id string) (mail.Header, string) {
 		t.Helper()
 		l, err := f.st.Letter(ctx, id)
@@ -60,6 +60,9 @@ func TestWriters(t *testing.T) {
 		!strings.Contains(h.Get("To"), "giulia@people.example") || h.Get("Auto-Submitted") != "auto-generated" {
 		t.Errorf("confirmation headers %v", h)
 	}
+	if h.Get("List-Unsubscribe") != "" {
+		t.Errorf("a confirmation mail to a supporter carries an office's opt-out: %s", h.Get("List-Unsubscribe"))
+	}
 
 	if _, err := f.st.ConfirmSignature(ctx, rec.Signature.ID, 1); err != nil {
 		t.Fatal(err)
@@ -72,6 +75,14 @@ func TestWriters(t *testing.T) {
 	if from.Name != "Giulia Rossi via Sister City Campaign" || from.Address != "campaign@outreach.example" ||
 		replyTo.Address != "giulia@people.example" || !strings.Contains(h.Get("To"), "sindaco@comune.example") {
 		t.Errorf("supporter letter headers %v", h)
+	}
+	// The office's opt-out reaches the campaign, never the supporter the
+	// office may reply to.
+	office, _ := f.st.Target(ctx, "sindaco@comune.example")
+	optOut := "<https://act.outreach.example/optout/" + signer.OptOutToken(office.ID) + ">, <mailto:replies+" +
+		signer.Token(sig.LetterID) + "@outreach.example?subject=unsubscribe>"
+	if got := h.Get("List-Unsubscribe"); got != optOut || h.Get("List-Unsubscribe-Post") != "List-Unsubscribe=One-Click" {
+		t.Errorf("supporter letter's opt-out:\n got %s (%s)\nwant %s", got, h.Get("List-Unsubscribe-Post"), optOut)
 	}
 	// The confirmation of a version no longer pending is not written.
 	l, _ := f.st.Letter(ctx, campaign.ConfirmationLetterID(rec.Signature.ID, 1))
@@ -95,6 +106,10 @@ func TestWriters(t *testing.T) {
 	if from.Name != "Sister City Campaign" || !strings.HasPrefix(h.Get("Reply-To"), "<replies+"+ds[0].ID+".") ||
 		!strings.Contains(raw, "letters-"+ds[0].ID+".csv") {
 		t.Errorf("digest headers %v", h)
+	}
+	if got := h.Get("List-Unsubscribe"); !strings.HasPrefix(got, "<https://act.outreach.example/optout/") ||
+		h.Get("List-Unsubscribe-Post") != "List-Unsubscribe=One-Click" {
+		t.Errorf("digest's opt-out: %q", got)
 	}
 }
 

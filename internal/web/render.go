@@ -38,7 +38,7 @@ type pages struct {
 }
 
 // pageNames are the page templates, each filling in layout.html.
-var pageNames = []string{"act", "act_index", "sent", "link", "outcome", "error"}
+var pageNames = []string{"act", "act_index", "sent", "link", "outcome", "error", "optout"}
 
 func loadPages() (*pages, error) {
 	p := &pages{byLang: map[string]map[string]*template.Template{}}

@@ -15,6 +15,11 @@ func (s *Server) staffRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /status.csv", s.publicStatus("csv"))
 	mux.HandleFunc("GET /status.json", s.publicStatus("json"))
 
+	// An office's one-click opt-out (optout.go): no login, the token is
+	// the proof.
+	mux.HandleFunc("GET /optout/{token}", s.optOutForm)
+	mux.HandleFunc("POST /optout/{token}", s.optOut)
+
 	page := func(pattern string, h http.HandlerFunc) { mux.HandleFunc(pattern, s.requireStaff(h)) }
 	page("GET /{$}", s.home)
 	page("GET /home", s.home)
