@@ -40,6 +40,10 @@ else
 	imap=off
 fi
 
+# The same settings for commands typed in another shell (". var/outreach.env"):
+# without them a command would look for Redis on 6379, not this trial's.
+env | grep '^OUTREACH_' | sort | sed "s/^\([A-Z_0-9]*\)=\(.*\)$/export \1='\2'/" >var/outreach.env
+
 "$BIN" import cities config/sister-cities.csv
 "$BIN" import contacts config/contacts.example.csv
 
@@ -78,7 +82,8 @@ The letters are in Mailpit, which kept them all (nothing left this machine):
 Staff:   $OUTREACH_WEB_BASE_URL/   $staff_note
 Public:  $OUTREACH_WEB_BASE_URL/status   (the campaign status table, with CSV and JSON)
 Sign:    $OUTREACH_WEB_BASE_URL/act/1   (a supporter's page; the confirmation mail lands in Mailpit)
-More:    $BIN wave list | $BIN letter list --wave 1 | $BIN preview --city Montreal
+Shell:   . var/outreach.env   (this trial's settings, for the commands you type in another shell)
+More:    $BIN wave list | $BIN letter list --wave 1 | $BIN preview --city Montreal | $BIN doctor
 EOT
 if [ "$imap" = on ]; then
 	montreal=$("$BIN" letter list --wave 1 | awk '$2 == "maire@montreal.example" { print $1 }')
