@@ -52,10 +52,9 @@ func (s *SQLite) Letters(ctx context.Context, f LetterFilter) ([]campaign.Letter
 		}
 	}
 	if len(f.States) > 0 {
-		where = append(where, "l.state IN ("+placeholders(len(f.States))+")")
-		for _, st := range f.States {
-			args = append(args, string(st))
-		}
+		in, inArgs := stateIn(f.States)
+		where = append(where, "l.state IN ("+in+")")
+		args = append(args, inArgs...)
 	}
 	if f.StartedWavesOnly {
 		where = append(where, "l.wave_id IN (SELECT id FROM waves WHERE state = 'started')")
@@ -83,7 +82,7 @@ func (s *SQLite) Letters(ctx context.Context, f LetterFilter) ([]campaign.Letter
 func (s *SQLite) MarkQueued(ctx context.Context, ids []string) (int, error) {
 	var n int
 	err := s.inTx(ctx, func(tx queryer) (err error) {
-		n, err = s.transitionAll(ctx, tx, ids, []campaign.LetterState{campaign.Planned}, campaign.Queued, "")
+		n, err = s.transitionAll(ctx, tx, ids, campaign.CauseQueue, "")
 		return err
 	})
 	if err != nil {
@@ -94,20 +93,20 @@ func (s *SQLite) MarkQueued(ctx context.Context, ids []string) (int, error) {
 
 // BeginSending implements Store.
 func (s *SQLite) BeginSending(ctx context.Context, id, messageID string) error {
-	return s.transitionTx(ctx, "begin sending", id, []campaign.LetterState{campaign.Queued, campaign.Planned}, campaign.Sending, "",
+	return s.transitionTx(ctx, "begin sending", id, campaign.CauseSendBegan, "",
 		[]set{{"message_id", messageID}, {"attempts", sql.RawBytes("attempts + 1")}})
 }
 
 // Requeue implements Store.
 func (s *SQLite) Requeue(ctx context.Context, id, reason string) error {
-	return s.transitionTx(ctx, "requeue", id, []campaign.LetterState{campaign.Sending}, campaign.Queued, reason,
+	return s.transitionTx(ctx, "requeue", id, campaign.CauseTemporaryFailure, reason,
 		[]set{{"last_error", reason}})
 }
 
 // MarkSent implements Store.
 func (s *SQLite) MarkSent(ctx context.Context, id string, at time.Time, reply string, campaignDate campaign.Date) error {
 	err := s.inTx(ctx, func(tx queryer) error {
-		ok, err := s.transition(ctx, tx, id, []campaign.LetterState{campaign.Sending}, campaign.Sent, reply,
+		ok, err := s.transition(ctx, tx, id, campaign.CauseAccepted, reply,
 			[]set{{"sent_at", formatTime(at)}, {"server_reply", reply}, {"last_error", ""}})
 		if err != nil {
 			return err
@@ -132,8 +131,7 @@ func (s *SQLite) MarkSent(ctx context.Context, id string, at time.Time, reply st
 // MarkFailed implements Store.
 func (s *SQLite) MarkFailed(ctx context.Context, id, reason, reply string, suspect bool) error {
 	err := s.inTx(ctx, func(tx queryer) error {
-		ok, err := s.transition(ctx, tx, id,
-			[]campaign.LetterState{campaign.Planned, campaign.Queued, campaign.Sending}, campaign.Failed, reason,
+		ok, err := s.transition(ctx, tx, id, campaign.CausePermanentRefusal, reason,
 			[]set{{"last_error", reason}, {"server_reply", reply}})
 		if err != nil {
 			return err
@@ -156,13 +154,13 @@ func (s *SQLite) MarkFailed(ctx context.Context, id, reason, reply string, suspe
 
 // MarkUncertain implements Store.
 func (s *SQLite) MarkUncertain(ctx context.Context, id, reason string) error {
-	return s.transitionTx(ctx, "mark uncertain", id, []campaign.LetterState{campaign.Sending}, campaign.Uncertain, reason,
+	return s.transitionTx(ctx, "mark uncertain", id, campaign.CauseInterrupted, reason,
 		[]set{{"last_error", reason}})
 }
 
 // CancelLetter implements Store.
 func (s *SQLite) CancelLetter(ctx context.Context, id, reason string) error {
-	return s.transitionTx(ctx, "cancel", id, []campaign.LetterState{campaign.Planned, campaign.Queued}, campaign.Cancelled, reason,
+	return s.transitionTx(ctx, "cancel", id, campaign.CauseCancel, reason,
 		[]set{{"last_error", reason}})
 }
 
@@ -170,8 +168,7 @@ func (s *SQLite) CancelLetter(ctx context.Context, id, reason string) error {
 func (s *SQLite) Resend(ctx context.Context, id string) (campaign.Letter, error) {
 	var l campaign.Letter
 	err := s.inTx(ctx, func(tx queryer) error {
-		ok, err := s.transition(ctx, tx, id, []campaign.LetterState{campaign.Uncertain, campaign.Failed}, campaign.Queued,
-			"resent by staff", []set{{"resends", sql.RawBytes("resends + 1")}})
+		ok, err := s.transition(ctx, tx, id, campaign.CauseResend, "resent by staff", []set{{"resends", sql.RawBytes("resends + 1")}})
 		if err != nil {
 			return err
 		}
@@ -218,19 +215,22 @@ type set struct {
 	value  any
 }
 
-// transition moves letter id to state to if it is in one of the states
-// from, changing the given columns too and recording the event. It reports
-// false, changing nothing, when the letter is in another state. The event
+// transition moves letter id as cause does (campaign.Lifecycle) if it is
+// in a state cause may move it from, changing the given columns too and
+// recording the event. It reports false, changing nothing, when the letter
+// is in another state. The event
 // is recorded first, from the letter's row, so that one statement both
 // checks the state and keeps the state it came from.
-func (s *SQLite) transition(ctx context.Context, tx queryer, id string, from []campaign.LetterState, to campaign.LetterState, detail string, sets []set) (bool, error) {
-	now := s.stamp()
-	args := []any{now, string(to), detail, id}
-	for _, st := range from {
-		args = append(args, string(st))
+func (s *SQLite) transition(ctx context.Context, tx queryer, id string, cause campaign.Cause, detail string, sets []set) (bool, error) {
+	from, to := campaign.FromStates(cause), cause.To()
+	if len(from) == 0 {
+		return false, fmt.Errorf("letter %s: no transition for %q", id, cause)
 	}
+	now := s.stamp()
+	in, inArgs := stateIn(from)
 	res, err := tx.ExecContext(ctx, `INSERT INTO letter_events (letter_id, at, from_state, to_state, detail)
-		SELECT id, ?, state, ?, ? FROM letters WHERE id = ? AND state IN (`+placeholders(len(from))+`)`, args...)
+		SELECT id, ?, state, ?, ? FROM letters WHERE id = ? AND state IN (`+in+`)`,
+		append([]any{now, string(to), detail, id}, inArgs...)...)
 	if err != nil {
 		return false, err
 	}
@@ -243,7 +243,7 @@ func (s *SQLite) transition(ctx context.Context, tx queryer, id string, from []c
 		return false, err
 	}
 	cols := []string{"state = ?", "updated_at = ?"}
-	args = []any{string(to), now}
+	args := []any{string(to), now}
 	for _, st := range sets {
 		if expr, ok := st.value.(sql.RawBytes); ok {
 			cols = append(cols, st.column+" = "+string(expr))
@@ -259,10 +259,10 @@ func (s *SQLite) transition(ctx context.Context, tx queryer, id string, from []c
 
 // transitionAll applies one transition to several letters, counting those
 // that were in a state it applies to.
-func (s *SQLite) transitionAll(ctx context.Context, tx queryer, ids []string, from []campaign.LetterState, to campaign.LetterState, detail string) (int, error) {
+func (s *SQLite) transitionAll(ctx context.Context, tx queryer, ids []string, cause campaign.Cause, detail string) (int, error) {
 	n := 0
 	for _, id := range ids {
-		ok, err := s.transition(ctx, tx, id, from, to, detail, nil)
+		ok, err := s.transition(ctx, tx, id, cause, detail, nil)
 		if err != nil {
 			return n, err
 		}
@@ -275,9 +275,9 @@ func (s *SQLite) transitionAll(ctx context.Context, tx queryer, ids []string, fr
 
 // transitionTx runs one transition in a transaction of its own; a letter in
 // another state is an ErrConflict.
-func (s *SQLite) transitionTx(ctx context.Context, what, id string, from []campaign.LetterState, to campaign.LetterState, detail string, sets []set) error {
+func (s *SQLite) transitionTx(ctx context.Context, what, id string, cause campaign.Cause, detail string, sets []set) error {
 	err := s.inTx(ctx, func(tx queryer) error {
-		ok, err := s.transition(ctx, tx, id, from, to, detail, sets)
+		ok, err := s.transition(ctx, tx, id, cause, detail, sets)
 		if err != nil {
 			return err
 		}
@@ -290,6 +290,23 @@ func (s *SQLite) transitionTx(ctx context.Context, what, id string, from []campa
 		return fmt.Errorf("store: %s %s: %w", what, id, err)
 	}
 	return nil
+}
+
+// stateIn is the placeholders and arguments of an SQL "state IN (...)"
+// list of states.
+func stateIn(states []campaign.LetterState) (string, []any) {
+	args := make([]any, len(states))
+	for i, st := range states {
+		args[i] = string(st)
+	}
+	return placeholders(len(states)), args
+}
+
+// fromStatesIn is the "IN (...)" list, and its arguments, of the states
+// cause may move a letter from: for queries that pick the letters a
+// transition will apply to.
+func fromStatesIn(cause campaign.Cause) (string, []any) {
+	return stateIn(campaign.FromStates(cause))
 }
 
 func conflict(ctx context.Context, q queryer, id string) error {
@@ -342,4 +359,11 @@ func queryLetters(ctx context.Context, q queryer, query string, args ...any) ([]
 		out = append(out, l)
 	}
 	return out, rows.Err()
+}
+
+// bounce marks letter id bounced, as a confirmed bounce report does; it
+// reports false, changing nothing, for a letter in a state a bounce does
+// not move (a bounce of a letter never sent says nothing of it).
+func (s *SQLite) bounce(ctx context.Context, tx queryer, id, reason string) (bool, error) {
+	return s.transition(ctx, tx, id, campaign.CauseBounce, reason, []set{{"last_error", reason}})
 }

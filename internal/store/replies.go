@@ -241,9 +241,7 @@ func (s *SQLite) applyReply(ctx context.Context, tx queryer, r campaign.Reply, t
 			reason += ": " + r.Bounce.Diagnostic
 		}
 		reason = fmt.Sprintf("%s (reply %d)", reason, r.ID)
-		_, err := s.transition(ctx, tx, r.LetterID, []campaign.LetterState{campaign.Sent, campaign.Uncertain},
-			campaign.Bounced, reason, []set{{"last_error", reason}})
-		if err != nil {
+		if _, err := s.bounce(ctx, tx, r.LetterID, reason); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE targets SET suspect = 1, suspect_reason = ?, updated_at = ?
@@ -258,8 +256,9 @@ func (s *SQLite) applyReply(ctx context.Context, tx queryer, r campaign.Reply, t
 		}
 	}
 	if r.HoldsFollowUp() {
+		in, inArgs := fromStatesIn(campaign.CauseCancel)
 		ids, err := letterIDs(ctx, tx, `SELECT id FROM letters WHERE target_id = ? AND kind = ?
-			AND state IN ('planned', 'queued')`, r.TargetID, string(campaign.KindFollowUp))
+			AND state IN (`+in+`)`, append([]any{r.TargetID, string(campaign.KindFollowUp)}, inArgs...)...)
 		if err != nil {
 			return err
 		}
@@ -268,8 +267,7 @@ func (s *SQLite) applyReply(ctx context.Context, tx queryer, r campaign.Reply, t
 			if r.Kind == campaign.ReplyBounce {
 				detail = fmt.Sprintf("the office's address bounced (reply %d)", r.ID)
 			}
-			if _, err := s.transition(ctx, tx, id, []campaign.LetterState{campaign.Planned, campaign.Queued},
-				campaign.Cancelled, detail, []set{{"last_error", detail}}); err != nil {
+			if _, err := s.transition(ctx, tx, id, campaign.CauseCancel, detail, []set{{"last_error", detail}}); err != nil {
 				return err
 			}
 		}

@@ -214,7 +214,7 @@ func (s *SQLite) dropDraft(ctx context.Context, tx queryer, id int64, reason str
 		return err
 	}
 	if _, err := s.transition(ctx, tx, campaign.ConfirmationLetterID(id, v),
-		[]campaign.LetterState{campaign.Planned, campaign.Queued}, campaign.Cancelled, reason, nil); err != nil && !isNotFound(err) {
+		campaign.CauseCancel, reason, nil); err != nil && !isNotFound(err) {
 		return err
 	}
 	return nil
@@ -248,8 +248,7 @@ func draftOf(ctx context.Context, q queryer, id int64) (Draft, error) {
 // unbatch cancels a delivery that has not started and sends its
 // signatures back to wait. A delivery that started is an ErrConflict.
 func (s *SQLite) unbatch(ctx context.Context, tx queryer, letterID, reason string) error {
-	ok, err := s.transition(ctx, tx, letterID, []campaign.LetterState{campaign.Planned, campaign.Queued},
-		campaign.Cancelled, reason, nil)
+	ok, err := s.transition(ctx, tx, letterID, campaign.CauseCancel, reason, nil)
 	if err != nil {
 		return err
 	}
@@ -339,7 +338,7 @@ func (s *SQLite) confirmDraft(ctx context.Context, tx queryer, sig campaign.Sign
 	}
 	// The replaced version's link must not confirm text no longer kept.
 	if _, err := s.transition(ctx, tx, campaign.ConfirmationLetterID(sig.ID, sig.Version),
-		[]campaign.LetterState{campaign.Planned, campaign.Queued}, campaign.Cancelled, "replaced by a confirmed draft", nil); err != nil && !isNotFound(err) {
+		campaign.CauseCancel, "replaced by a confirmed draft", nil); err != nil && !isNotFound(err) {
 		return err
 	}
 	now := s.stamp()
@@ -398,8 +397,7 @@ func (s *SQLite) erase(ctx context.Context, tx queryer, sig campaign.Signature, 
 	}
 	for v := 1; v <= issued; v++ {
 		id := campaign.ConfirmationLetterID(sig.ID, v)
-		if _, err := s.transition(ctx, tx, id, []campaign.LetterState{campaign.Planned, campaign.Queued},
-			campaign.Cancelled, "the supporter's data was erased", nil); err != nil && !isNotFound(err) {
+		if _, err := s.transition(ctx, tx, id, campaign.CauseCancel, "the supporter's data was erased", nil); err != nil && !isNotFound(err) {
 			return err
 		}
 		// A server's reply may quote the address it refused.
@@ -657,8 +655,9 @@ func (s *SQLite) HoldDeliveries(ctx context.Context, campaignID int64, held bool
 		}
 		// A digest may carry other campaigns' letters too: it is cancelled
 		// whole, and those wait for the next batch without this campaign.
+		in, inArgs := fromStatesIn(campaign.CauseCancel)
 		ids, err := letterIDs(ctx, tx, `SELECT DISTINCT l.id FROM signatures s JOIN letters l ON l.id = s.letter_id
-			WHERE s.campaign_id = ? AND l.state IN ('planned', 'queued')`, campaignID)
+			WHERE s.campaign_id = ? AND l.state IN (`+in+`)`, append([]any{campaignID}, inArgs...)...)
 		if err != nil {
 			return err
 		}

@@ -162,12 +162,13 @@ func (s *SQLite) CancelWave(ctx context.Context, id int64) (int, error) {
 		if k, _ := res.RowsAffected(); k == 0 {
 			return errNotFound
 		}
-		ids, err := letterIDs(ctx, tx, `SELECT id FROM letters WHERE wave_id = ? AND state IN ('planned', 'queued')`, id)
+		in, inArgs := fromStatesIn(campaign.CauseCancel)
+		ids, err := letterIDs(ctx, tx, `SELECT id FROM letters WHERE wave_id = ? AND state IN (`+in+`)`,
+			append([]any{id}, inArgs...)...)
 		if err != nil {
 			return err
 		}
-		n, err = s.transitionAll(ctx, tx, ids, []campaign.LetterState{campaign.Planned, campaign.Queued},
-			campaign.Cancelled, "wave cancelled")
+		n, err = s.transitionAll(ctx, tx, ids, campaign.CauseCancel, "wave cancelled")
 		return err
 	})
 	if err != nil {
