@@ -61,7 +61,7 @@ func (s *Scheduler) StartWave(ctx context.Context, id int64) (int, error) {
 	if _, err := s.Store.StartWave(ctx, id); err != nil {
 		return 0, err
 	}
-	if _, err := s.queuePlanned(ctx, store.LetterFilter{WaveID: id, States: []campaign.LetterState{campaign.Planned}}); err != nil {
+	if _, err := s.queuePlanned(ctx, store.LetterFilter{WaveID: id, States: campaign.FromStates(campaign.CauseQueue)}); err != nil {
 		return 0, err
 	}
 	after, err := s.Store.LetterCounts(ctx, id)
@@ -195,7 +195,7 @@ func (s *Scheduler) Round(ctx context.Context) error {
 	if len(fs) > 0 {
 		s.logger().Info("planned follow-ups", "count", len(fs))
 	}
-	n, err := s.queuePlanned(ctx, store.LetterFilter{StartedWavesOnly: true, States: []campaign.LetterState{campaign.Planned}})
+	n, err := s.queuePlanned(ctx, store.LetterFilter{StartedWavesOnly: true, States: campaign.FromStates(campaign.CauseQueue)})
 	if n > 0 {
 		s.logger().Info("queued planned letters", "count", n)
 	}
@@ -232,7 +232,7 @@ func (s *Scheduler) requeueLost(ctx context.Context) error {
 		if ok {
 			continue
 		}
-		if l.State == campaign.Sending {
+		if _, interrupted := campaign.Allowed(l.State, campaign.CauseInterrupted); interrupted {
 			// Its worker is gone and no task will come back to it (Redis
 			// lost it, or asynq gave up on it): it may or may not have
 			// left, so staff decide, as when a retry finds it mid-send.

@@ -115,8 +115,12 @@ func (s *Sender) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		log.Debug("stale task of an earlier send", "task_resend", p.Resend, "letter_resends", l.Resends)
 		return nil
 	}
+	// Which states a send may begin from, and which one an interrupted send
+	// leaves, is the lifecycle's to say (campaign.Lifecycle).
+	_, interrupted := campaign.Allowed(l.State, campaign.CauseInterrupted)
+	_, sendable := campaign.Allowed(l.State, campaign.CauseSendBegan)
 	switch {
-	case l.State == campaign.Sending:
+	case interrupted:
 		// The worker that began this send stopped before recording how it
 		// ended: the message may or may not have left. Sending it again
 		// could write to a mayor twice, so staff decide.
@@ -125,7 +129,7 @@ func (s *Sender) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		}
 		log.Warn("letter found mid-send: marked uncertain")
 		return nil
-	case l.State.Final():
+	case !sendable:
 		return nil // already done, or cancelled
 	}
 
