@@ -73,7 +73,7 @@ type Wave struct {
 // → sending → sent; a send that fails for good ends failed, one whose
 // outcome is unknown ends uncertain (for staff to resend), one that bounced
 // later ends bounced, and one whose wave was cancelled before it went out
-// ends cancelled.
+// ends cancelled. Lifecycle lists every move allowed and its cause.
 type LetterState string
 
 const (
