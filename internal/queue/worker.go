@@ -22,6 +22,7 @@ type SenderStore interface {
 	Letter(ctx context.Context, id string) (campaign.Letter, error)
 	TargetByID(ctx context.Context, id int64) (campaign.Target, error)
 	BeginSending(ctx context.Context, id, messageID string) error
+	KeepAsSent(ctx context.Context, id string, a campaign.AsSent) error
 	Requeue(ctx context.Context, id, reason string) error
 	MarkSent(ctx context.Context, id string, at time.Time, reply string, campaignDate campaign.Date) error
 	MarkFailed(ctx context.Context, id, reason, reply string, suspect bool) error
@@ -162,6 +163,14 @@ func (s *Sender) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 
+	// The letter is kept as it leaves, for whatever reads it later.
+	kept, err := asSent(msg)
+	if err != nil {
+		return fmt.Errorf("queue: letter %s: %w", l.ID, err)
+	}
+	if err := s.Store.KeepAsSent(ctx, l.ID, kept); err != nil {
+		return err
+	}
 	if err := s.Store.BeginSending(ctx, l.ID, msgID); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return nil // another worker has it, or it was cancelled meanwhile
