@@ -3,6 +3,7 @@ package campaign
 import (
 	"bytes"
 	"mime"
+	"mime/quotedprintable"
 	"strings"
 )
 
@@ -26,7 +27,7 @@ const MaxAsSent = 64 << 10
 const Erased = "[erased]"
 
 // Shrunk is a with its message cut to the header section (its subject
-// Subject, its content type plain text) and the text part.
+// Subject, its content type plain text) and the text part Text.
 func (a AsSent) Shrunk() AsSent {
 	head, _, _ := bytes.Cut(a.Message, []byte("\r\n\r\n"))
 	var out bytes.Buffer
@@ -49,8 +50,12 @@ func (a AsSent) Shrunk() AsSent {
 		}
 	}
 	out.WriteString("Subject: " + mime.QEncoding.Encode("UTF-8", a.Subject) + "\r\n")
-	out.WriteString("Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n")
-	out.WriteString(strings.ReplaceAll(strings.ReplaceAll(a.Text, "\r\n", "\n"), "\n", "\r\n"))
+	out.WriteString("Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n")
+	// Quoted-printable, as the letters are written: the copy may go out
+	// again, to a server that takes 7-bit text only.
+	qp := quotedprintable.NewWriter(&out)
+	qp.Write([]byte(strings.ReplaceAll(a.Text, "\r\n", "\n"))) // writing to a bytes.Buffer cannot fail
+	qp.Close()
 	a.Message, a.Whole = out.Bytes(), false
 	return a
 }
@@ -78,7 +83,9 @@ func (a AsSent) Without(secrets ...string) AsSent {
 	}
 	r := strings.NewReplacer(pairs...)
 	a.Subject, a.Text = r.Replace(a.Subject), r.Replace(a.Text)
-	a = a.Shrunk()
-	a.Message = []byte(r.Replace(string(a.Message)))
-	return a
+	// The header section is searched as written; the text part is written
+	// anew from the text searched above.
+	head, body, _ := bytes.Cut(a.Message, []byte("\r\n\r\n"))
+	a.Message = append([]byte(r.Replace(string(head))+"\r\n\r\n"), body...)
+	return a.Shrunk()
 }

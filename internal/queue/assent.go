@@ -2,11 +2,14 @@ package queue
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	netmail "net/mail"
 
 	"github.com/wneessen/go-mail"
 
 	"github.com/outreach-campaign/outreach/internal/campaign"
+	"github.com/outreach-campaign/outreach/internal/mailer"
 )
 
 // asSent is msg as it will leave: the bytes it writes (its multipart
@@ -36,4 +39,28 @@ func asSent(msg *mail.Msg) (campaign.AsSent, error) {
 		a = a.Shrunk()
 	}
 	return a, nil
+}
+
+// rawOf is kept copy a as it goes out again: its envelope read from its
+// From, To and Cc fields.
+func rawOf(a campaign.AsSent) (mailer.Raw, error) {
+	m, err := netmail.ReadMessage(bytes.NewReader(a.Message))
+	if err != nil {
+		return mailer.Raw{}, err
+	}
+	from, err := m.Header.AddressList("From")
+	if err != nil || len(from) == 0 {
+		return mailer.Raw{}, errors.New("no From address")
+	}
+	r := mailer.Raw{From: from[0].Address, Data: a.Message}
+	for _, field := range []string{"To", "Cc"} {
+		as, err := m.Header.AddressList(field)
+		if err != nil && !errors.Is(err, netmail.ErrHeaderNotPresent) {
+			return r, fmt.Errorf("%s: %w", field, err)
+		}
+		for _, a := range as {
+			r.To = append(r.To, a.Address)
+		}
+	}
+	return r, nil
 }

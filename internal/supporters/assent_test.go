@@ -69,7 +69,7 @@ func TestRetentionErasesTheKeptCopy(t *testing.T) {
 	}
 	wantMsg := "From: campaign@outreach.example\r\nTo: mayor@rome.example\r\n" +
 		"Subject: A letter from [erased] about your twinning with Seoul [ref S1]\r\n" +
-		"Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" +
+		"Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" +
 		"Dear Mayor,\r\n\r\nI am writing to you about the ties between Rome and South Korea.\r\n\r\n[erased]\r\n\r\n[erased]\r\n"
 	if string(got.Message) != wantMsg || got.Whole {
 		t.Errorf("kept message after erasure (whole %v):\n%s", got.Whole, got.Message)
