@@ -530,13 +530,15 @@ func (s *Server) letterDetail(w http.ResponseWriter, r *http.Request) {
 	}
 	p := letterPage{staffPage: s.newStaffPage(r, "waves", "Letter "+l.ID), Letter: l, Events: evs}
 	// A letter that began to leave is shown as it was written then; one
-	// not sent yet, as today's templates would write it.
+	// not sent yet, as today's templates would write it. (A copy is kept
+	// just before the send begins: one of a letter cancelled in between
+	// never left.)
 	sent, err := s.staff.Store.LetterAsSent(ctx, l.ID)
 	switch {
-	case err == nil:
+	case err == nil && l.Attempts > 0:
 		p.Preview = &previewLetter{Subject: sent.Subject, Text: sent.Text, AsSent: true,
 			HTMLURL: "/preview/html?" + url.Values{"letter": {l.ID}}.Encode()}
-	case !errors.Is(err, campaign.ErrNotFound):
+	case err != nil && !errors.Is(err, campaign.ErrNotFound):
 		s.staffFail(w, r, err)
 		return
 	case l.TargetID != 0 && l.Kind == campaign.KindWave:
