@@ -199,11 +199,19 @@ func (s *Sender) ProcessTask(ctx context.Context, t *asynq.Task) error {
 // resend, the copy kept then, byte for byte (same Message-ID, same text,
 // whatever the templates say today).
 func (s *Sender) message(ctx context.Context, l campaign.Letter, target campaign.Target) (func(context.Context) (string, error), error) {
+	// A letter that cannot be written, or whose copy cannot be read, will
+	// not be on a retry either.
+	unsendable := func(err error) error {
+		if ferr := s.Store.MarkFailed(ctx, l.ID, err.Error(), "", false); ferr != nil && !errors.Is(ferr, store.ErrConflict) {
+			return ferr
+		}
+		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+	}
 	kept, err := s.Store.LetterAsSent(ctx, l.ID)
 	if err == nil {
 		raw, err := rawOf(kept)
 		if err != nil {
-			return nil, fmt.Errorf("queue: letter %s as kept: %w", l.ID, err)
+			return nil, unsendable(fmt.Errorf("queue: letter %s as kept: %w", l.ID, err))
 		}
 		return func(ctx context.Context) (string, error) { return s.Mailer.SendRaw(ctx, raw) }, nil
 	}
@@ -216,11 +224,7 @@ func (s *Sender) message(ctx context.Context, l campaign.Letter, target campaign
 	}
 	msg, err := w.Write(ctx, l, target, s.now())
 	if err != nil {
-		// A letter that cannot be written will not be written on a retry.
-		if ferr := s.Store.MarkFailed(ctx, l.ID, err.Error(), "", false); ferr != nil && !errors.Is(ferr, store.ErrConflict) {
-			return nil, ferr
-		}
-		return nil, fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+		return nil, unsendable(err)
 	}
 	if kept, err = asSent(msg); err != nil {
 		return nil, fmt.Errorf("queue: letter %s: %w", l.ID, err)
