@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"time"
@@ -129,9 +130,17 @@ func devMailbox(m config.IMAP) error {
 	return nil
 }
 
-// sentLetter is letter l as it was sent, for an answer to quote.
+// sentLetter is letter l as it was sent (the copy kept when it left), for
+// an answer to quote.
 func sentLetter(ctx context.Context, st store.Store, comp *letter.Composer, l campaign.Letter) (devreply.Letter, error) {
-	t, r, err := rendered(ctx, st, comp, l)
+	r, err := st.LetterAsSent(ctx, l.ID)
+	if errors.Is(err, campaign.ErrNotFound) {
+		return devreply.Letter{}, fmt.Errorf("letter %s was sent before copies of sent letters were kept: nothing to quote", l.ID)
+	}
+	if err != nil {
+		return devreply.Letter{}, err
+	}
+	t, err := st.TargetByID(ctx, l.TargetID)
 	if err != nil {
 		return devreply.Letter{}, err
 	}

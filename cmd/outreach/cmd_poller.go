@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/outreach-campaign/outreach/internal/campaign"
 	"github.com/outreach-campaign/outreach/internal/inbox"
 	"github.com/outreach-campaign/outreach/internal/letter"
 	"github.com/outreach-campaign/outreach/internal/replies"
@@ -71,7 +70,7 @@ func (a *app) poller(ctx context.Context) (*inbox.Poller, error) {
 	}
 	matcher := &replies.Matcher{
 		Lookup: st, Verifier: comp.Signer, RefPattern: letter.RefPattern,
-		LetterText: letterText(st, comp), AuthServID: a.cfg.IMAP.TrustedAuthServID,
+		Sent: st, AuthServID: a.cfg.IMAP.TrustedAuthServID,
 	}
 	cfg, err := a.inboxConfig(ctx)
 	if err != nil {
@@ -84,36 +83,8 @@ func (a *app) poller(ctx context.Context) (*inbox.Poller, error) {
 	}, nil
 }
 
-// letterText is the text of a letter as it was sent, so that a quote of
-// it can be recognised.
-func letterText(st store.Store, comp *letter.Composer) func(context.Context, campaign.Letter) (string, error) {
-	return func(ctx context.Context, l campaign.Letter) (string, error) {
-		if l.TargetID == 0 || len(l.CampaignIDs) == 0 {
-			return "", nil
-		}
-		_, r, err := rendered(ctx, st, comp, l)
-		if errors.Is(err, letter.ErrNoTemplate) {
-			return "", nil // a template removed since: no text to compare
-		}
-		return r.Text, err
-	}
-}
-
-// rendered is letter l as it was sent, rendered again from the same
-// templates and data, and the office it went to.
-func rendered(ctx context.Context, st store.Store, comp *letter.Composer, l campaign.Letter) (campaign.Target, letter.Rendered, error) {
-	t, err := st.TargetByID(ctx, l.TargetID)
-	if err != nil {
-		return t, letter.Rendered{}, err
-	}
-	cs, err := st.Campaigns(ctx, store.CampaignFilter{IDs: l.CampaignIDs})
-	if err != nil {
-		return t, letter.Rendered{}, err
-	}
-	_, r, err := comp.Compose(letter.Letter{ID: l.ID, Template: l.Template, Target: t, Campaigns: cs,
-		Date: l.SentAt, InReplyTo: l.InReplyTo})
-	return t, r, err
-}
-
 // The store answers the matcher's lookups.
-var _ replies.Lookup = store.Store(nil)
+var (
+	_ replies.Lookup      = store.Store(nil)
+	_ replies.SentLetters = store.Store(nil)
+)

@@ -88,6 +88,16 @@ func (d *DKIM) sign(msg *mail.Msg) error {
 	if _, err := msg.WriteTo(&buf); err != nil {
 		return fmt.Errorf("dkim: write the message: %w", err)
 	}
+	value, err := d.signature(buf.Bytes())
+	if err != nil {
+		return err
+	}
+	msg.SetGenHeaderPreformatted("DKIM-Signature", value)
+	return nil
+}
+
+// signature is the value of the DKIM-Signature field for message raw.
+func (d *DKIM) signature(raw []byte) (string, error) {
 	s, err := dkim.NewSigner(&dkim.SignOptions{
 		Domain: d.Domain, Selector: d.Selector, Signer: d.Key,
 		// Relaxed: relays that rewrap header lines or trim trailing
@@ -97,21 +107,20 @@ func (d *DKIM) sign(msg *mail.Msg) error {
 		HeaderKeys:             dkimHeaders,
 	})
 	if err != nil {
-		return fmt.Errorf("dkim: %w", err)
+		return "", fmt.Errorf("dkim: %w", err)
 	}
-	if _, err := s.Write(buf.Bytes()); err != nil {
+	if _, err := s.Write(raw); err != nil {
 		_ = s.Close()
-		return fmt.Errorf("dkim: sign: %w", err)
+		return "", fmt.Errorf("dkim: sign: %w", err)
 	}
 	if err := s.Close(); err != nil {
-		return fmt.Errorf("dkim: sign: %w", err)
+		return "", fmt.Errorf("dkim: sign: %w", err)
 	}
 	name, value, ok := strings.Cut(s.Signature(), ":")
 	if !ok || !strings.EqualFold(name, "DKIM-Signature") {
-		return errors.New("dkim: the signer wrote no DKIM-Signature field")
+		return "", errors.New("dkim: the signer wrote no DKIM-Signature field")
 	}
-	msg.SetGenHeaderPreformatted("DKIM-Signature", strings.TrimSuffix(strings.TrimPrefix(value, " "), "\r\n"))
-	return nil
+	return strings.TrimSuffix(strings.TrimPrefix(value, " "), "\r\n"), nil
 }
 
 // LoadDKIMKey reads a PEM private key (PKCS #8, or PKCS #1 for RSA) as

@@ -238,6 +238,12 @@ func (m *Mailer) Send(ctx context.Context, msg *mail.Msg) (reply string, err err
 			return "", &Error{Kind: Permanent, Stage: StageContent, Err: err}
 		}
 	}
+	return m.session(ctx, func(c *conn) (string, *Error) { return m.sendOn(c, msg) })
+}
+
+// session runs send on a pooled session, or on a new one when a reused
+// session turns out to have died while idle.
+func (m *Mailer) session(ctx context.Context, send func(c *conn) (string, *Error)) (string, error) {
 	if err := m.acquire(ctx); err != nil {
 		return "", connectError(err)
 	}
@@ -247,13 +253,13 @@ func (m *Mailer) Send(ctx context.Context, msg *mail.Msg) (reply string, err err
 	if err != nil {
 		return "", connectError(err)
 	}
-	reply, e := m.sendOn(c, msg)
+	reply, e := send(c)
 	if e != nil && reused && stale(e) {
 		m.discard(c, e)
 		if c, err = m.dial(ctx); err != nil {
 			return "", connectError(err)
 		}
-		reply, e = m.sendOn(c, msg)
+		reply, e = send(c)
 	}
 	if e != nil {
 		m.discard(c, e)

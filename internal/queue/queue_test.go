@@ -320,6 +320,10 @@ func (f *fakeMailer) Send(context.Context, *mail.Msg) (string, error) {
 	return "250 OK", nil
 }
 
+func (f *fakeMailer) SendRaw(context.Context, mailer.Raw) (string, error) {
+	return f.Send(context.Background(), nil)
+}
+
 func (f *fakeMailer) count() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -22,6 +22,8 @@ type SenderStore interface {
 	Letter(ctx context.Context, id string) (campaign.Letter, error)
 	TargetByID(ctx context.Context, id int64) (campaign.Target, error)
 	BeginSending(ctx context.Context, id, messageID string) error
+	KeepAsSent(ctx context.Context, id string, a campaign.AsSent) error
+	LetterAsSent(ctx context.Context, id string) (campaign.AsSent, error)
 	Requeue(ctx context.Context, id, reason string) error
 	MarkSent(ctx context.Context, id string, at time.Time, reply string, campaignDate campaign.Date) error
 	MarkFailed(ctx context.Context, id, reason, reply string, suspect bool) error
@@ -29,9 +31,11 @@ type SenderStore interface {
 	CancelLetter(ctx context.Context, id, reason string) error
 }
 
-// Mailer sends one message over SMTP; *mailer.Mailer is one.
+// Mailer sends one message over SMTP, written or kept as written;
+// *mailer.Mailer is one.
 type Mailer interface {
 	Send(ctx context.Context, msg *mail.Msg) (reply string, err error)
+	SendRaw(ctx context.Context, r mailer.Raw) (reply string, err error)
 }
 
 // Limiter takes a sending slot for a recipient domain, or says how long to
@@ -147,17 +151,9 @@ func (s *Sender) ProcessTask(ctx context.Context, t *asynq.Task) error {
 			return nil
 		}
 	}
-	w, ok := s.Writers[l.Kind]
-	if !ok {
-		return fmt.Errorf("queue: letter %s: no writer for letters of kind %q: %w", l.ID, l.Kind, asynq.SkipRetry)
-	}
-	msg, err := w.Write(ctx, l, target, s.now())
+	send, err := s.message(ctx, l, target)
 	if err != nil {
-		// A letter that cannot be written will not be written on a retry.
-		if ferr := s.Store.MarkFailed(ctx, l.ID, err.Error(), "", false); ferr != nil && !errors.Is(ferr, store.ErrConflict) {
-			return ferr
-		}
-		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+		return err
 	}
 	msgID := s.Signer.MessageID(l.ID)
 	domain := campaign.AddressDomain(l.Email)
@@ -175,7 +171,7 @@ func (s *Sender) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	// From here the send runs to its end even if the worker is asked to
 	// stop, so that a letter in flight is recorded as sent or not.
 	ctx = context.WithoutCancel(ctx)
-	reply, sendErr := s.Mailer.Send(ctx, msg)
+	reply, sendErr := send(ctx)
 	if sendErr == nil {
 		now := s.now()
 		// A wave's letter opens its campaigns: the day it left, in the
@@ -200,6 +196,47 @@ func (s *Sender) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return nil
 	}
 	return s.failed(ctx, log, l, sendErr)
+}
+
+// message returns what sends letter l: on its first attempt, the letter
+// written from its template and kept as it leaves; on a retry or a
+// resend, the copy kept then, byte for byte (same Message-ID, same text,
+// whatever the templates say today).
+func (s *Sender) message(ctx context.Context, l campaign.Letter, target campaign.Target) (func(context.Context) (string, error), error) {
+	// A letter that cannot be written, or whose copy cannot be read, will
+	// not be on a retry either.
+	unsendable := func(err error) error {
+		if ferr := s.Store.MarkFailed(ctx, l.ID, err.Error(), "", false); ferr != nil && !errors.Is(ferr, store.ErrConflict) {
+			return ferr
+		}
+		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+	}
+	kept, err := s.Store.LetterAsSent(ctx, l.ID)
+	if err == nil {
+		raw, err := rawOf(kept)
+		if err != nil {
+			return nil, unsendable(fmt.Errorf("queue: letter %s as kept: %w", l.ID, err))
+		}
+		return func(ctx context.Context) (string, error) { return s.Mailer.SendRaw(ctx, raw) }, nil
+	}
+	if !errors.Is(err, campaign.ErrNotFound) {
+		return nil, err
+	}
+	w, ok := s.Writers[l.Kind]
+	if !ok {
+		return nil, fmt.Errorf("queue: letter %s: no writer for letters of kind %q: %w", l.ID, l.Kind, asynq.SkipRetry)
+	}
+	msg, err := w.Write(ctx, l, target, s.now())
+	if err != nil {
+		return nil, unsendable(err)
+	}
+	if kept, err = asSent(msg); err != nil {
+		return nil, fmt.Errorf("queue: letter %s: %w", l.ID, err)
+	}
+	if err := s.Store.KeepAsSent(ctx, l.ID, kept); err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) (string, error) { return s.Mailer.Send(ctx, msg) }, nil
 }
 
 // maxInlineWait is the longest a worker waits for a rate-limit slot itself;

@@ -98,6 +98,12 @@ type Verifier interface {
 	ParsePlusAddress(addr string) (letterID string, ok bool)
 }
 
+// SentLetters gives a letter as it was sent, or an error wrapping
+// campaign.ErrNotFound for a letter of which no copy was kept.
+type SentLetters interface {
+	LetterAsSent(ctx context.Context, id string) (campaign.AsSent, error)
+}
+
 // Matcher links messages to the letters they answer.
 type Matcher struct {
 	Lookup   Lookup
@@ -105,9 +111,9 @@ type Matcher struct {
 	// RefPattern finds a letter's reference in a subject or a quote, its
 	// first group the letter id (letter.RefPattern).
 	RefPattern *regexp.Regexp
-	// LetterText, when set, returns the plain text of a letter as it was
-	// sent, so that a quote of it is recognised. Texts are cached.
-	LetterText func(ctx context.Context, l campaign.Letter) (string, error)
+	// Sent, when set, gives each letter as it was sent (the store keeps
+	// it), so that a quote of its text is recognised. Texts are cached.
+	Sent SentLetters
 	// AuthServID is the authserv-id the mailbox's own server writes in
 	// Authentication-Results (imap.trusted_authserv_id): only its verdicts
 	// are believed. Empty: Authentication-Results are ignored.
@@ -364,7 +370,7 @@ func (x *matching) lastLetterTo(targetID int64) (campaign.Letter, bool, error) {
 
 // quotedText looks for each candidate letter's text in the quote.
 func (x *matching) quotedText(m *Message) error {
-	if x.mt.LetterText == nil || strings.TrimSpace(m.Quoted) == "" || len(x.order) == 0 {
+	if x.mt.Sent == nil || strings.TrimSpace(m.Quoted) == "" || len(x.order) == 0 {
 		return nil
 	}
 	quote := shingle(leadingText(m.Quoted, 256<<10))
@@ -571,11 +577,12 @@ func (mt *Matcher) letterShingles(ctx context.Context, l campaign.Letter) (shing
 	if ok {
 		return sh, nil
 	}
-	text, err := mt.LetterText(ctx, l)
-	if err != nil {
+	// A letter sent before copies were kept has no text to compare.
+	sent, err := mt.Sent.LetterAsSent(ctx, l.ID)
+	if err != nil && !errors.Is(err, campaign.ErrNotFound) {
 		return nil, fmt.Errorf("replies: text of letter %s: %w", l.ID, err)
 	}
-	sh = shingle(text)
+	sh = shingle(sent.Text)
 	mt.mu.Lock()
 	if mt.cache == nil || len(mt.cache) >= maxCachedTexts {
 		mt.cache = map[string]shingles{}

@@ -109,6 +109,17 @@ func (o *offices) SentLetters(_ context.Context, targetID int64) ([]campaign.Let
 	return out, nil
 }
 
+// LetterAsSent is the copy the store would keep: the letter as composed.
+func (o *offices) LetterAsSent(_ context.Context, id string) (campaign.AsSent, error) {
+	l, ok := o.letters[id]
+	if !ok {
+		return campaign.AsSent{}, campaign.ErrNotFound
+	}
+	_, r, err := o.comp.Compose(letter.Letter{ID: l.ID, Template: l.Template, Target: o.targets[l.TargetID],
+		Campaigns: o.campaigns[l.TargetID], Date: sent})
+	return campaign.AsSent{Subject: r.Subject, Text: r.Text}, err
+}
+
 // rendered is the letter as sent: its subject and text.
 func (o *offices) rendered(t testing.TB, id string) letter.Rendered {
 	t.Helper()
@@ -124,11 +135,7 @@ func (o *offices) rendered(t testing.TB, id string) letter.Rendered {
 func (o *offices) matcher() *replies.Matcher {
 	return &replies.Matcher{
 		Lookup: o, Verifier: o.comp.Signer, RefPattern: letter.RefPattern,
-		LetterText: func(_ context.Context, l campaign.Letter) (string, error) {
-			_, r, err := o.comp.Compose(letter.Letter{ID: l.ID, Template: l.Template, Target: o.targets[l.TargetID],
-				Campaigns: o.campaigns[l.TargetID], Date: sent})
-			return r.Text, err
-		},
+		Sent: o,
 	}
 }
 

@@ -83,6 +83,10 @@ type Store interface {
 	// recording its Message-ID and counting the attempt. A letter in any
 	// other state gives an error wrapping ErrConflict.
 	BeginSending(ctx context.Context, id, messageID string) error
+	// KeepAsSent stores letter id as it is about to leave, unless a copy
+	// is kept already; LetterAsSent returns it (ErrNotFound if none).
+	KeepAsSent(ctx context.Context, id string, a campaign.AsSent) error
+	LetterAsSent(ctx context.Context, id string) (campaign.AsSent, error)
 	// Requeue moves a sending letter back to queued after a failure that
 	// sent nothing.
 	Requeue(ctx context.Context, id, reason string) error

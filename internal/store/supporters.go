@@ -382,12 +382,19 @@ func (s *SQLite) WithdrawSignature(ctx context.Context, id int64) (campaign.Sign
 }
 
 // erase empties a signature's personal data, moving it to state, deletes
-// its draft, and empties the supporter's address from its confirmation
-// mails (cancelling any not yet sent), so that only counts remain.
+// its draft, takes it out of the kept copy of the letter that carried it,
+// and empties the supporter's address from its confirmation mails
+// (cancelling any not yet sent, deleting the copies of those sent), so
+// that only counts remain.
 func (s *SQLite) erase(ctx context.Context, tx queryer, sig campaign.Signature, state campaign.SignatureState) error {
 	now := s.stamp()
 	if err := s.dropDraft(ctx, tx, sig.ID, "the supporter's data was erased"); err != nil {
 		return err
+	}
+	if sig.LetterID != "" {
+		if err := eraseAsSent(ctx, tx, sig.LetterID, sig.Name, sig.Email, sig.Message); err != nil {
+			return err
+		}
 	}
 	var issued int
 	if err := tx.QueryRowContext(ctx, `UPDATE signatures SET state = ?, email = '', name = '', city = '', message = '',
@@ -406,6 +413,10 @@ func (s *SQLite) erase(ctx context.Context, tx queryer, sig campaign.Signature, 
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE letter_events SET detail = '' WHERE letter_id = ?`, id); err != nil {
+			return err
+		}
+		// The copy kept of a mail to the supporter is all theirs.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM letters_as_sent WHERE letter_id = ?`, id); err != nil {
 			return err
 		}
 	}

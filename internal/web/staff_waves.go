@@ -166,6 +166,8 @@ type previewLetter struct {
 	Subject  string
 	Text     string
 	HTMLURL  string
+	// AsSent says the letter is the copy kept when it left.
+	AsSent bool
 }
 
 type wavePreviewPage struct {
@@ -246,6 +248,10 @@ func (s *Server) previewOf(r *http.Request, targetID int64, ids []int64, tpl, la
 // would, in a page that may run nothing and load nothing.
 func (s *Server) previewHTML(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	if q.Has("letter") {
+		s.sentHTML(w, r, q.Get("letter"))
+		return
+	}
 	id, err := strconv.ParseInt(q.Get("target"), 10, 64)
 	if err != nil {
 		s.staffError(w, r, http.StatusNotFound, "No such office.")
@@ -287,9 +293,7 @@ func (s *Server) previewHTML(w http.ResponseWriter, r *http.Request) {
 		s.staffError(w, r, http.StatusUnprocessableEntity, err.Error())
 		return
 	}
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox")
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Write([]byte(rendered.HTML))
+	writeLetterHTML(w, []byte(rendered.HTML))
 }
 
 // waveCreate stores the wave and, unless asked not to, starts it.
@@ -525,7 +529,19 @@ func (s *Server) letterDetail(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := letterPage{staffPage: s.newStaffPage(r, "waves", "Letter "+l.ID), Letter: l, Events: evs}
-	if l.TargetID != 0 && (l.Kind == campaign.KindWave) {
+	// A letter that began to leave is shown as it was written then; one
+	// not sent yet, as today's templates would write it. (A copy is kept
+	// just before the send begins: one of a letter cancelled in between
+	// never left.)
+	sent, err := s.staff.Store.LetterAsSent(ctx, l.ID)
+	switch {
+	case err == nil && l.Attempts > 0:
+		p.Preview = &previewLetter{Subject: sent.Subject, Text: sent.Text, AsSent: true,
+			HTMLURL: "/preview/html?" + url.Values{"letter": {l.ID}}.Encode()}
+	case err != nil && !errors.Is(err, campaign.ErrNotFound):
+		s.staffFail(w, r, err)
+		return
+	case l.TargetID != 0 && l.Kind == campaign.KindWave:
 		if pl, err := s.previewOf(r, l.TargetID, l.CampaignIDs, l.Template, ""); err == nil {
 			p.Preview = &pl
 		}
