@@ -312,9 +312,11 @@ func TestPollerUIDValidityChange(t *testing.T) {
 			noID := mail("", "A message without a Message-ID.")
 			h.d.Append(t, "INBOX", noID)
 			h.d.Append(t, "INBOX", noID)
+			// The spy counts a batch's duplicates after the store has
+			// committed it (and its checkpoint): wait for both.
 			waitFor(t, 30*time.Second, "rescan", func() bool {
 				cp, _ := h.st.Checkpoint(context.Background(), cfg.Mailbox())
-				return cp.UIDValidity == validity && cp.UID == 5
+				return cp.UIDValidity == validity && cp.UID == 5 && h.spy.dups() >= 3
 			})
 			rs := h.replies()
 			if len(rs) != 5 {
