@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,9 +9,7 @@ import (
 	"time"
 
 	"github.com/outreach-campaign/outreach/internal/campaign"
-	"github.com/outreach-campaign/outreach/internal/mailer/smtptest"
 	"github.com/outreach-campaign/outreach/internal/replies"
-	"github.com/outreach-campaign/outreach/internal/testservers"
 )
 
 // rewrittenAppeal replaces the English appeal after the wave: a letter
@@ -30,32 +27,7 @@ Hello {{.Place}}. This text was written after the wave went out.
 // with nothing signed, is still matched by its quote, because the matcher
 // reads the copy kept when the letter left.
 func TestMatcherReadsTheLetterAsSent(t *testing.T) {
-	sink := smtptest.Start(t)
-	d := testservers.Dovecot(t)
-	c := newCLI(t)
-	_, imapPort, _ := strings.Cut(d.Addr, ":")
-	c.env = append(c.env,
-		"OUTREACH_REDIS_ADDR="+testservers.Redis(t),
-		"OUTREACH_SMTP_HOST="+sink.Host, fmt.Sprintf("OUTREACH_SMTP_PORT=%d", sink.Port), "OUTREACH_SMTP_TLS=none",
-		"OUTREACH_SENDING_PER_MINUTE=0", "OUTREACH_SENDING_PER_DOMAIN_PER_MINUTE=0",
-		"OUTREACH_IMAP_HOST=127.0.0.1", "OUTREACH_IMAP_PORT="+imapPort, "OUTREACH_IMAP_USERNAME="+d.User,
-		"OUTREACH_IMAP_PASSWORD="+d.Password, "OUTREACH_IMAP_POLL_INTERVAL=200ms",
-	)
-	c.ok("import", "cities", citiesCSV)
-	c.ok("import", "contacts", contactsCSV)
-	c.ok("wave", "create", "--name", "Canada", "--country", "Canada", "--include-replied", "--start")
-	_, stop := c.background("run")
-	var letters []campaign.Letter
-	waitFor(t, 60*time.Second, "wave sent", func() bool {
-		letters = nil
-		c.jsonOut(&letters, "letter", "list", "--wave", "1", "--json")
-		for _, l := range letters {
-			if l.State != campaign.Sent {
-				return false
-			}
-		}
-		return len(letters) == 19
-	})
+	c, sink, d, _, stop, letters := sentCanadaWave(t)
 	stop()
 	var ottawa campaign.Letter
 	for _, l := range letters {

@@ -94,10 +94,17 @@ type replyStatusRow struct {
 // real SMTP server, puts replies of every kind to those letters into a
 // real Dovecot, and checks what "outreach run" (its poller) made of them:
 // the campaigns' response dates, the letters' states and the review queue.
-func TestRepliesEndToEnd(t *testing.T) {
-	sink := smtptest.Start(t)
-	d := testservers.Dovecot(t)
-	c := newCLI(t)
+// sentCanadaWave starts an SMTP server, Dovecot and Redis of the test's
+// own, imports the table and the example contacts, and sends a Canada
+// wave to all 19 offices (Moncton, which replied in the table, put back)
+// through "outreach run", whose poller reads the Dovecot mailbox. It
+// returns once every letter is sent, with run still going (stop ends it)
+// and the letters as listed.
+func sentCanadaWave(t *testing.T) (c *cli, sink *smtptest.Server, d *testservers.DovecotServer, logs *syncBuffer, stop func(), letters []campaign.Letter) {
+	t.Helper()
+	sink = smtptest.Start(t)
+	d = testservers.Dovecot(t)
+	c = newCLI(t)
 	_, imapPort, _ := strings.Cut(d.Addr, ":")
 	c.env = append(c.env,
 		"OUTREACH_REDIS_ADDR="+testservers.Redis(t),
@@ -108,11 +115,8 @@ func TestRepliesEndToEnd(t *testing.T) {
 	)
 	c.ok("import", "cities", citiesCSV)
 	c.ok("import", "contacts", contactsCSV)
-	// Moncton replied in the table: put it back, so every Canadian office is written.
 	c.ok("wave", "create", "--name", "Canada", "--country", "Canada", "--include-replied", "--start")
-	logs, stop := c.background("run")
-
-	var letters []campaign.Letter
+	logs, stop = c.background("run")
 	waitFor(t, 60*time.Second, "wave sent", func() bool {
 		letters = nil
 		c.jsonOut(&letters, "letter", "list", "--wave", "1", "--json")
@@ -123,6 +127,11 @@ func TestRepliesEndToEnd(t *testing.T) {
 		}
 		return len(letters) == 19
 	})
+	return c, sink, d, logs, stop, letters
+}
+
+func TestRepliesEndToEnd(t *testing.T) {
+	c, sink, d, logs, stop, letters := sentCanadaWave(t)
 	if n := sink.Count(); n != 19 {
 		t.Fatalf("the SMTP server got %d letters, want 19", n)
 	}
