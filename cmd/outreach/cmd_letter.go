@@ -46,7 +46,7 @@ func (a *app) letterCommand() *cobra.Command {
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tTO\tSTATE\tCAMPAIGNS\tSENT\tLAST ERROR")
 			for _, l := range ls {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", l.ID, l.Email, l.State, joinInts(l.CampaignIDs), fmtTime(l.SentAt), l.LastError)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", l.ID, l.Email, l.State, campaign.Numbers(l.CampaignIDs), fmtTime(l.SentAt), l.LastError)
 			}
 			return tw.Flush()
 		},
@@ -73,7 +73,7 @@ func (a *app) letterCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "letter %s to %s (wave %d, campaigns %s)\n", l.ID, l.Email, l.WaveID, joinInts(l.CampaignIDs))
+			fmt.Fprintf(a.stdout, "letter %s to %s (wave %d, campaigns %s)\n", l.ID, l.Email, l.WaveID, campaign.Numbers(l.CampaignIDs))
 			fmt.Fprintf(a.stdout, "state:       %s\n", l.State)
 			fmt.Fprintf(a.stdout, "message-id:  %s\n", l.MessageID)
 			fmt.Fprintf(a.stdout, "attempts:    %d (resent %d times)\n", l.Attempts, l.Resends)

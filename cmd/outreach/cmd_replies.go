@@ -61,7 +61,7 @@ func (a *app) repliesListCommand() *cobra.Command {
 			fmt.Fprintln(tw, "ID\tRECEIVED\tKIND\tSTATUS\tCONF\tLETTER\tCAMPAIGNS\tFROM\tSUBJECT")
 			for _, r := range rs {
 				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%.2f\t%s\t%s\t%s\t%s\n", r.ID, r.ReceivedAt.Local().Format("2006-01-02 15:04"),
-					r.Kind, r.Status, r.Confidence, dash(r.LetterID), dash(joinInts(r.CampaignIDs)), dash(oneLine(r.From)), clip(oneLine(r.Subject), 60))
+					r.Kind, r.Status, r.Confidence, dash(r.LetterID), dash(campaign.Numbers(r.CampaignIDs)), dash(oneLine(r.From)), clip(oneLine(r.Subject), 60))
 			}
 			return tw.Flush()
 		},
@@ -127,7 +127,7 @@ func (a *app) printReply(r campaign.Reply) {
 	fmt.Fprintf(w, "mailbox:     %s (UIDVALIDITY %d, UID %d), %d bytes%s\n", r.Mailbox, r.UIDValidity, r.UID, r.Size,
 		map[bool]string{true: ", over the size limit: header only", false: ""}[r.Oversized])
 	fmt.Fprintf(w, "classified:  %s (%s)\n", r.Kind, r.KindReason)
-	fmt.Fprintf(w, "letter:      %s (campaigns %s)\n", dash(r.LetterID), dash(joinInts(r.CampaignIDs)))
+	fmt.Fprintf(w, "letter:      %s (campaigns %s)\n", dash(r.LetterID), dash(campaign.Numbers(r.CampaignIDs)))
 	if len(r.Signals) > 0 {
 		fmt.Fprintln(w, "signals:")
 		for _, s := range r.Signals {

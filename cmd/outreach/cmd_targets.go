@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/outreach-campaign/outreach/internal/campaign"
 	"github.com/outreach-campaign/outreach/internal/store"
 )
 
@@ -47,7 +48,7 @@ func (a *app) targetsCommand() *cobra.Command {
 				if t.Suspect {
 					flags += "suspect(" + t.SuspectReason + ")"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.Email, t.Country, t.City, t.Title, t.Language, t.TimeZone, joinInts(ids), flags)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.Email, t.Country, t.City, t.Title, t.Language, t.TimeZone, campaign.Numbers(ids), flags)
 			}
 			return tw.Flush()
 		},

@@ -160,7 +160,7 @@ func printSkipped(a *app, skipped []campaign.Skipped) {
 		if who == "" {
 			who = s.City
 		}
-		fmt.Fprintf(a.stdout, "  left out %s (campaigns %s): %s\n", who, joinInts(s.CampaignIDs), s.Reason)
+		fmt.Fprintf(a.stdout, "  left out %s (campaigns %s): %s\n", who, campaign.Numbers(s.CampaignIDs), s.Reason)
 	}
 }
 
@@ -455,7 +455,3 @@ func idArg(s, what, list string) (int64, error) {
 	}
 	return id, nil
 }
-
-// joinInts writes campaigns' numbers as staff see and type them
-// everywhere: "#19, #24".
-func joinInts(ids []int64) string { return campaign.Numbers(ids) }
