@@ -109,11 +109,7 @@ func (a *app) sealer(ctx context.Context) (*oauth.Sealer, error) {
 	if err != nil {
 		return nil, err
 	}
-	var prev [][]byte
-	for _, p := range keyring.SplitSecrets(a.cfg.Letters.PreviousSecrets.Value()) {
-		prev = append(prev, []byte(p))
-	}
-	return oauth.NewSealer([]byte(secret), prev...)
+	return oauth.NewSealer([]byte(secret), keyring.SplitSecrets(a.cfg.Letters.PreviousSecrets.Value())...)
 }
 
 func (a *app) authLogin(ctx context.Context, provider, user string, port int) error {
